@@ -1,0 +1,28 @@
+// Scalar reference for every supported tensor type: dequantize, quantize, and the dot product of
+// a weight row with an activation row quantized to the matching "vec-dot" type — the same pairing
+// llama.cpp uses (Q8_0 activations for Q4_0/Q5_0/Q8_0/IQ4_NL, Q8_1 for Q4_1/Q5_1, Q8_K for the
+// K-quants, f16 for F16, bf16 for BF16, f32 for F32). SIMD kernels are checked against these.
+#pragma once
+
+#include <cstdint>
+
+#include "core/dtype.h"
+
+namespace uma::quant {
+
+// Types whose rows can be turned into floats (all weight types we load).
+bool can_dequantize(DType t);
+// Types with a reference quantizer (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q4_K,
+// Q5_K, Q6_K, Q8_K at least).
+bool can_quantize(DType t);
+
+// n must be a multiple of the block size (callers validate shapes at load time).
+void dequantize_row(DType t, const void* src, float* dst, int64_t n);
+void quantize_row(DType t, const float* src, void* dst, int64_t n);
+
+// The activation type paired with weight type t for dot products.
+DType vec_dot_type(DType t);
+// sum_i w[i] * a[i] over n elements; w has type t, a has type vec_dot_type(t).
+float vec_dot(DType t, int64_t n, const void* w, const void* a);
+
+}  // namespace uma::quant

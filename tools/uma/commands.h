@@ -1,0 +1,10 @@
+// The uma subcommands. Each parses its own flags (CLI11) and returns the process exit code.
+#pragma once
+
+namespace uma::cli {
+
+int cmd_run(int argc, char** argv);
+int cmd_info(int argc, char** argv);
+int cmd_tokenize(int argc, char** argv);
+
+}  // namespace uma::cli
