@@ -1,0 +1,37 @@
+// Matrix × activations for weights kept in their stored (quantized) type.
+// y[t, r] = sum_i W[r, i] * x[t, i]  with W: [n_out rows, n_in] (GGUF ne = [n_in, n_out]),
+// x: [n_tok, n_in] f32, y: [n_tok, n_out] f32. Activations are first converted to the weight
+// type's vec-dot type (Q8_0 / Q8_1 / Q8_K / f16 / bf16 / f32), as llama.cpp does, so integer dot
+// products can be used and results track llama.cpp's.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/thread_pool.h"
+
+namespace uma::kernels {
+
+struct MatView {
+  DType type = DType::F32;
+  const uint8_t* data = nullptr;
+  int64_t n_in = 0;      // row length (elements)
+  int64_t n_out = 0;     // rows
+  size_t row_bytes = 0;  // bytes per row
+  const uint8_t* row(int64_t r) const { return data + (size_t)r * row_bytes; }
+};
+
+// Reusable buffer for quantized activations (grows as needed; owned by the caller's context).
+struct MatmulScratch {
+  std::vector<uint8_t> act;
+};
+
+void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n_tok, float* y,
+            MatmulScratch& scratch);
+
+// out[i] = W[row, i] as float (embedding lookup, any type): out: [n_in]
+void get_row(const MatView& w, int64_t row, float* out);
+
+}  // namespace uma::kernels

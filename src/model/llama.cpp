@@ -1,0 +1,123 @@
+// The Llama-family forward pass (Llama 1/2/3, Mistral, Qwen2, Qwen3), written as direct op calls:
+//   x = embed(tokens)
+//   per layer:  x += Wo · attn(rope(Wq·norm(x)), rope(Wk·norm(x)), Wv·norm(x))      (causal, GQA)
+//               x += Wdown · (silu(Wgate·norm(x)) ⊙ Wup·norm(x))                      (SwiGLU)
+//   logits = Wout · norm(x)
+// Qwen2 adds q/k/v biases, Qwen3 RMS-normalises each q/k head before RoPE; both rotate NeoX pairs.
+// Refs: Touvron et al. 2023 (LLaMA), Ainslie et al. 2023 (GQA), Qwen2/Qwen3 technical reports.
+#include <cmath>
+#include <cstring>
+
+#include "core/f16.h"
+#include "kernels/cpu/ops.h"
+#include "model/context.h"
+
+namespace uma {
+
+void Context::forward(const TokenId* tokens, int64_t n, int64_t pos0, bool all_logits, float* out) {
+  const HParams& hp = model_.hparams();
+  const ModelWeights& w = model_.weights();
+  const ArchTraits& tr = model_.traits();
+  const int64_t d = hp.n_embd, hd = hp.head_dim_k, q_dim = hp.n_head * hd;
+  const int64_t kv_dim = hp.n_embd_k_gqa(), n_ff = hp.n_ff;
+  float *x = x_.data(), *xb = xb_.data(), *q = q_.data(), *k = k_.data(), *v = v_.data();
+  const kernels::RopeParams rope{.n_rot = (int32_t)hp.n_rot, .base = hp.rope_base,
+                                 .freq_scale = hp.rope_freq_scale,
+                                 .freq_factors = w.rope_freqs.empty() ? nullptr : w.rope_freqs.data(),
+                                 .neox = tr.neox_rope};
+
+  for (int64_t t = 0; t < n; t++) kernels::get_row(w.tok_embd, tokens[t], x + t * d);  // [n, d]
+
+  for (int64_t il = 0; il < hp.n_layer; il++) {
+    const LayerWeights& L = w.layers[(size_t)il];
+    // --- attention block ---
+    for (int64_t t = 0; t < n; t++) kernels::rms_norm(x + t * d, L.attn_norm.data(), xb + t * d, d, hp.rms_eps);
+    kernels::matmul(pool_, L.wq, xb, n, q, mm_);  // [n, q_dim]
+    kernels::matmul(pool_, L.wk, xb, n, k, mm_);  // [n, kv_dim]
+    kernels::matmul(pool_, L.wv, xb, n, v, mm_);  // [n, kv_dim]
+    for (int64_t t = 0; t < n; t++) {
+      if (tr.qkv_bias) {
+        kernels::add_inplace(q + t * q_dim, L.bq.data(), q_dim);
+        kernels::add_inplace(k + t * kv_dim, L.bk.data(), kv_dim);
+        kernels::add_inplace(v + t * kv_dim, L.bv.data(), kv_dim);
+      }
+      for (int64_t h = 0; h < hp.n_head; h++) {
+        float* qh = q + t * q_dim + h * hd;
+        if (tr.qk_norm) kernels::rms_norm(qh, L.q_norm.data(), qh, hd, hp.rms_eps);
+        kernels::rope(qh, (int32_t)(pos0 + t), rope);
+      }
+      for (int64_t h = 0; h < hp.n_head_kv; h++) {
+        float* kh = k + t * kv_dim + h * hd;
+        if (tr.qk_norm) kernels::rms_norm(kh, L.k_norm.data(), kh, hd, hp.rms_eps);
+        kernels::rope(kh, (int32_t)(pos0 + t), rope);
+      }
+      kv_.store(il, pos0 + t, k + t * kv_dim, v + t * kv_dim);
+    }
+    attention(il, n, pos0);                                   // att_: [n, q_dim]
+    kernels::matmul(pool_, L.wo, att_.data(), n, xb, mm_);    // [n, d]
+    kernels::add_inplace(x, xb, n * d);
+
+    // --- feed-forward block (SwiGLU) ---
+    for (int64_t t = 0; t < n; t++) kernels::rms_norm(x + t * d, L.ffn_norm.data(), xb + t * d, d, hp.rms_eps);
+    kernels::matmul(pool_, L.w_gate, xb, n, hg_.data(), mm_);  // [n, n_ff]
+    kernels::matmul(pool_, L.w_up, xb, n, hu_.data(), mm_);    // [n, n_ff]
+    kernels::swiglu(hg_.data(), hu_.data(), hg_.data(), n * n_ff);
+    kernels::matmul(pool_, L.w_down, hg_.data(), n, xb, mm_);  // [n, d]
+    kernels::add_inplace(x, xb, n * d);
+  }
+
+  // --- output: only the rows whose logits are wanted ---
+  const int64_t first = all_logits ? 0 : n - 1, rows = n - first;
+  for (int64_t t = first; t < n; t++)
+    kernels::rms_norm(x + t * d, w.output_norm.data(), xb + (t - first) * d, d, hp.rms_eps);
+  kernels::matmul(pool_, w.output, xb, rows, out, mm_);  // [rows, n_vocab]
+}
+
+// Causal scaled dot-product attention over the KV cache for the chunk's n tokens:
+//   att[t, h] = Σ_j softmax_j(q[t,h]·k[j,g] / √hd) v[j,g],  j ≤ pos0+t,  g = h / (n_head/n_head_kv)
+// With an f16 cache, q and the probabilities are rounded to f16 before their dot products, as
+// llama.cpp's f16 mat-muls do, so outputs track it closely.
+void Context::attention(int64_t il, int64_t n, int64_t pos0) {
+  const HParams& hp = model_.hparams();
+  const int64_t hd = hp.head_dim_k, q_dim = hp.n_head * hd, group = hp.n_head / hp.n_head_kv;
+  const bool f16 = kv_.type() == DType::F16;
+  const float scale = 1.0f / std::sqrt((float)hd);
+  const int64_t n_ctx = kv_.n_ctx();
+  pool_.parallel_for((size_t)(n * hp.n_head), 1, [&](int ith, size_t b, size_t e) {
+    float* sc = scores_.data() + (size_t)ith * (size_t)(n_ctx + 2 * hd);
+    float* qv = sc + n_ctx;  // q (rounded) [hd]
+    float* acc = qv + hd;    // output accumulator [hd]
+    for (size_t i = b; i < e; i++) {
+      const int64_t t = (int64_t)i / hp.n_head, h = (int64_t)i % hp.n_head, g = h / group;
+      const int64_t n_kv = pos0 + t + 1;
+      const float* qh = q_.data() + t * q_dim + h * hd;
+      for (int64_t c = 0; c < hd; c++) qv[c] = f16 ? f16_to_f32(f32_to_f16(qh[c])) : qh[c];
+      for (int64_t j = 0; j < n_kv; j++) {
+        float s = 0.f;
+        if (f16) {
+          const auto* kr = reinterpret_cast<const uint16_t*>(kv_.k_row(il, j)) + g * hd;
+          for (int64_t c = 0; c < hd; c++) s += qv[c] * f16_to_f32(kr[c]);
+        } else {
+          const auto* kr = reinterpret_cast<const float*>(kv_.k_row(il, j)) + g * hd;
+          for (int64_t c = 0; c < hd; c++) s += qv[c] * kr[c];
+        }
+        sc[j] = s * scale;
+      }
+      kernels::softmax(sc, n_kv);
+      std::memset(acc, 0, sizeof(float) * (size_t)hd);
+      for (int64_t j = 0; j < n_kv; j++) {
+        if (f16) {
+          const float p = f16_to_f32(f32_to_f16(sc[j]));
+          const auto* vr = reinterpret_cast<const uint16_t*>(kv_.v_row(il, j)) + g * hd;
+          for (int64_t c = 0; c < hd; c++) acc[c] += p * f16_to_f32(vr[c]);
+        } else {
+          const auto* vr = reinterpret_cast<const float*>(kv_.v_row(il, j)) + g * hd;
+          for (int64_t c = 0; c < hd; c++) acc[c] += sc[j] * vr[c];
+        }
+      }
+      std::memcpy(att_.data() + t * q_dim + h * hd, acc, sizeof(float) * (size_t)hd);
+    }
+  });
+}
+
+}  // namespace uma
