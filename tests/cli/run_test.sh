@@ -42,7 +42,7 @@ err_case "bad top-p" "top_p" run -m "$M/stories260K.gguf" -p hi --top-p 2
 check "unknown flag exits non-zero" '[ $? -ne 0 ]'
 
 # llama-2-tiny-random: F16 weights and the full 32000-token Llama 2 vocabulary.
-"$UMA" run -m "$M/random/llama-2-tiny-random.gguf" -p "Hello world" -n 16 --temp 0 >"$tmp/r" 2>"$tmp/re"
+"$UMA" run -m "$M/random/llama-2-tiny-random.gguf" -p "Hello world" -n 16 --temp 0 --ignore-eos >"$tmp/r" 2>"$tmp/re"
 check "llama-2-tiny-random generates" '[ $? -eq 0 ] && grep -q "generation 16 tokens" "$tmp/re"'
 
 [ $fails -eq 0 ] && echo "all run checks passed" || { echo "$fails run checks failed"; exit 1; }
