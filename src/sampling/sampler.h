@@ -50,10 +50,18 @@ class Chain {
   explicit Chain(uint64_t seed, bool greedy);
 
   void add(std::unique_ptr<Stage> stage);
-  // Choose a token from raw logits (n_vocab floats).
+  // Choose a token from raw logits (n_vocab floats). NaN logits count as -inf (never chosen
+  // while any other token is possible). Returns -1 only when there is nothing to choose from
+  // (empty logits, or a custom stage removed every candidate).
   int32_t sample(std::span<const float> logits);
   void accept(int32_t token);  // record the chosen/prompt token in the history
-  void reset();
+  void reset();                // clear stage histories and re-seed: the same seed replays
+
+  // The candidates left after the last sample(): ids, final logits and (after a draw) the
+  // probabilities the token was drawn from — for logprobs and for tests.
+  std::span<const Candidate> candidates() const { return cands_; }
+  size_t n_stages() const { return stages_.size(); }
+  const Stage& stage(size_t i) const { return *stages_[i]; }
 
  private:
   std::vector<std::unique_ptr<Stage>> stages_;
