@@ -20,9 +20,18 @@ bool can_quantize(DType t);
 void dequantize_row(DType t, const void* src, float* dst, int64_t n);
 void quantize_row(DType t, const float* src, void* dst, int64_t n);
 
+// Types usable as the weight operand of vec_dot (every dequantizable type except Q8_1).
+bool can_vec_dot(DType t);
 // The activation type paired with weight type t for dot products.
 DType vec_dot_type(DType t);
-// sum_i w[i] * a[i] over n elements; w has type t, a has type vec_dot_type(t).
+// sum_i w[i] * a[i] over n elements; w has type t, a has type vec_dot_type(t). Uses the AVX2
+// version where this CPU has one (same integer sums, float rounding may differ in the last bits).
 float vec_dot(DType t, int64_t n, const void* w, const void* a);
+// Always the scalar reference (ggml's scalar path: integer dot per block, then scale).
+float vec_dot_ref(DType t, int64_t n, const void* w, const void* a);
+
+// The function vec_dot would call for t, to fetch once per matmul rather than per row.
+using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+VecDotFn vec_dot_fn(DType t);
 
 }  // namespace uma::quant
