@@ -82,10 +82,6 @@ constexpr ActBound kActBounds[] = {
     {DType::F32, 1e-6},  {DType::F16, 2e-5},  {DType::BF16, 1.6e-4},
     {DType::Q8_0, 5e-4}, {DType::Q8_1, 5e-4}, {DType::Q8_K, 7e-4},
 };
-constexpr ActBound kActBounds[] = {
-    {DType::F32, 1e-6}, {DType::F16, 5e-4}, {DType::BF16, 4e-3},
-    {DType::Q8_0, 8e-3}, {DType::Q8_1, 8e-3}, {DType::Q8_K, 8e-3},
-};
 
 TEST(QuantVecDot, CloseToF32Activations) {
   for (DType t : test::weight_types()) {
