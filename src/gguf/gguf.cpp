@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/checked_math.h"
+#include "gguf/gguf_names.h"
 
 namespace uma::gguf {
 
@@ -17,8 +18,6 @@ namespace {
 // Smallest possible encodings, used to bound counts by the bytes left in the file.
 constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;              // key len, 1-byte key, type, u8
 constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;  // name, n_dims, 1 dim, type, offset
-constexpr uint64_t kMaxKeyBytes = 65535;   // spec: keys are at most 2^16 - 1 bytes
-constexpr uint64_t kMaxTensorNameBytes = 1024;
 
 std::string quoted(std::string_view s) {
   std::string r(1, '\'');
@@ -27,8 +26,26 @@ std::string quoted(std::string_view s) {
   return r;
 }
 
-// Keys and tensor names are printed in messages and used as map keys, so they must be text:
-// well-formed UTF-8 without control characters.
+// A name that is not clean text is shown escaped (its bytes may be anything).
+std::string printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 64)) {
+    if (c >= 0x20 && c < 0x7f && c != '\'') {
+      out.push_back((char)c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+      out += buf;
+    }
+  }
+  if (s.size() > 64) out += "…";
+  return out;
+}
+
+bool is_valid_value_type(uint32_t t) { return t <= (uint32_t)ValueType::FLOAT64; }
+
+}  // namespace
+
 bool is_clean_utf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
@@ -58,26 +75,6 @@ bool is_clean_utf8(std::string_view s) {
   }
   return true;
 }
-
-// A name that is not clean text is shown escaped (its bytes may be anything).
-std::string printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 64)) {
-    if (c >= 0x20 && c < 0x7f && c != '\'') {
-      out.push_back((char)c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-      out += buf;
-    }
-  }
-  if (s.size() > 64) out += "…";
-  return out;
-}
-
-bool is_valid_value_type(uint32_t t) { return t <= (uint32_t)ValueType::FLOAT64; }
-
-}  // namespace
 
 // Parses into a GgufFile. Holds the cursor; every read checks the bytes left first.
 class Reader {

@@ -146,32 +146,33 @@ constexpr size_t kMaxItemChars = 40;
 }  // namespace
 
 std::optional<uint64_t> Value::as_uint() const {
-  if (!is_integer(type_)) return std::nullopt;
+  if (!is_integer(type_) || !data_) return std::nullopt;
   auto iv = load_int(type_, data_);
   if (!iv || iv->is_signed_neg) return std::nullopt;
   return iv->u;
 }
 
 std::optional<int64_t> Value::as_int() const {
-  if (!is_integer(type_)) return std::nullopt;
+  if (!is_integer(type_) || !data_) return std::nullopt;
   auto iv = load_int(type_, data_);
   if (!iv || !iv->fits_i64) return std::nullopt;
   return iv->i;
 }
 
 std::optional<double> Value::as_float() const {
-  if (type_ != ValueType::FLOAT32 && type_ != ValueType::FLOAT64 && !is_integer(type_))
+  if ((type_ != ValueType::FLOAT32 && type_ != ValueType::FLOAT64 && !is_integer(type_)) || !data_)
     return std::nullopt;
   return load_number(type_, data_);
 }
 
 std::optional<bool> Value::as_bool() const {
-  if (type_ != ValueType::BOOL) return std::nullopt;
+  if (type_ != ValueType::BOOL || !data_) return std::nullopt;
   return load<uint8_t>(data_) != 0;
 }
 
 std::optional<std::string_view> Value::as_string() const {
   if (type_ != ValueType::STRING) return std::nullopt;
+  if (!data_) return std::string_view();
   return std::string_view(reinterpret_cast<const char*>(data_), len_);
 }
 
@@ -203,7 +204,7 @@ std::string Value::to_string(size_t max_items) const {
     return out;
   }
   if (type_ != ValueType::ARRAY) {
-    append_number(&out, type_, data_);
+    if (data_) append_number(&out, type_, data_);
     return out;
   }
   out.push_back('[');

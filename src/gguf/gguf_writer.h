@@ -69,6 +69,8 @@ class Writer {
     FillFn fill;
   };
   void put(Kv kv);
+  // Validates everything, then streams the file's bytes through `append` (file or memory).
+  Status emit(const std::function<Status(const void*, uint64_t)>& append) const;
   std::vector<Kv> kv_;
   std::vector<Tensor> tensors_;
   uint32_t alignment_ = 32;
