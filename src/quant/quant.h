@@ -10,13 +10,15 @@
 
 namespace uma::quant {
 
-// Types whose rows can be turned into floats (all weight types we load).
+// Types whose rows can be turned into floats: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
+// Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL.
 bool can_dequantize(DType t);
-// Types with a reference quantizer (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q4_K,
-// Q5_K, Q6_K, Q8_K at least).
+// Types with a reference quantizer: the same list. Output is byte-identical to llama.cpp's
+// llama-quantize without an importance matrix (checked against files it made).
 bool can_quantize(DType t);
 
-// n must be a multiple of the block size (callers validate shapes at load time).
+// n must be a multiple of the block size (callers validate shapes at load time). Blocks are
+// independent, so a whole tensor of contiguous rows can be passed as one "row".
 void dequantize_row(DType t, const void* src, float* dst, int64_t n);
 void quantize_row(DType t, const float* src, void* dst, int64_t n);
 
