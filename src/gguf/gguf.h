@@ -52,7 +52,9 @@ class Value {
   std::optional<int64_t> array_int(uint64_t i) const;     // integer/bool elem types
   const uint8_t* array_data() const { return data_; }     // raw little-endian elements (numeric)
 
-  // Human-readable, arrays summarised ("[512 × string] <unk>, <s>, </s>, …").
+  // Human-readable on one line, arrays summarised: [512 × string] "<unk>", "<s>", "</s>", …
+  // Strings are quoted with control characters escaped and cut after 160 bytes (40 inside an
+  // array), so use as_string()/array_string() for the full text.
   std::string to_string(size_t max_items = 8) const;
 
  private:
@@ -71,7 +73,7 @@ struct TensorInfo {
   uint32_t n_dims = 0;
   int64_t ne[kMaxDims] = {1, 1, 1, 1};  // ne[0] is the row length (contiguous), as in ggml
   uint64_t offset = 0;                  // relative to the start of the data section
-  uint64_t nbytes = 0;
+  uint64_t nbytes = 0;                  // 0 when a dimension is 0 (ggml allows empty tensors)
   const uint8_t* data = nullptr;        // into the mapping
 
   uint64_t n_elements() const { return (uint64_t)ne[0] * ne[1] * ne[2] * ne[3]; }
@@ -89,6 +91,7 @@ class GgufFile {
   const std::string& name() const { return name_; }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
+  // Start of the (aligned) data section. A file without tensors may end before it.
   uint64_t data_offset() const { return data_offset_; }
   uint64_t file_size() const { return size_; }
   const uint8_t* base() const { return base_; }
@@ -97,8 +100,9 @@ class GgufFile {
   const std::vector<std::pair<std::string, Value>>& metadata() const { return kv_; }
   const Value* find(std::string_view key) const;
 
-  // Typed lookups with errors that name the key: "missing key 'llama.block_count'",
-  // "key 'llama.block_count' has type string, expected an integer".
+  // Typed lookups with errors that name the file and the key:
+  // "PATH: gguf: missing key 'llama.block_count'",
+  // "PATH: gguf: key 'llama.block_count' has type string, expected an integer".
   Result<uint64_t> get_uint(std::string_view key) const;
   Result<double> get_float(std::string_view key) const;
   Result<std::string> get_string(std::string_view key) const;
