@@ -10,23 +10,23 @@
 
 namespace uma::tok {
 
+// 64x64->128 multiply folded to 64 bits: one strong mixing step (as in wyhash).
+inline uint64_t mum(uint64_t a, uint64_t b) {
+  const __uint128_t r = (__uint128_t)a * b;
+  return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
 inline uint64_t hash_bytes(std::string_view s) {
-  // 64-bit FNV-1a over 8-byte words with a final avalanche: tokens are short, so a simple mix wins.
-  uint64_t h = 0xcbf29ce484222325ull ^ (s.size() * 0x9E3779B97F4A7C15ull);
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
   size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
     uint64_t w;
     std::memcpy(&w, s.data() + i, 8);
-    h = (h ^ w) * 0x100000001b3ull;
-    h ^= h >> 29;
+    h = mum(h ^ w, 0xa0761d6478bd642full);
   }
   uint64_t tail = 0;
   if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
-  h = (h ^ tail) * 0x100000001b3ull;
-  h ^= h >> 32;
-  h *= 0xd6e8feb86659fd93ull;
-  h ^= h >> 32;
-  return h;
+  return mum(h ^ tail ^ 0xe7037ed1a0b428dbull, 0x8ebc6af09c88c6e3ull);
 }
 
 inline uint64_t hash_u64(uint64_t x) {
@@ -45,31 +45,39 @@ class TextIndex {
   void build(const std::vector<std::string>& texts) {
     size_t cap = 16;
     while (cap < texts.size() * 2) cap <<= 1;
-    slots_.assign(cap, -1);
+    slots_.assign(cap, Slot{});
     mask_ = cap - 1;
     for (size_t i = 0; i < texts.size(); i++) insert(texts, (int32_t)i);
   }
   // Index of `s`, or -1.
   int32_t find(const std::vector<std::string>& texts, std::string_view s) const {
     if (slots_.empty()) return -1;
-    for (size_t p = hash_bytes(s) & mask_;; p = (p + 1) & mask_) {
-      const int32_t id = slots_[p];
-      if (id < 0) return -1;
-      if (texts[id] == s) return id;
+    const uint64_t h = hash_bytes(s);
+    const uint32_t tag = (uint32_t)(h >> 32);
+    for (size_t p = h & mask_;; p = (p + 1) & mask_) {
+      const Slot& sl = slots_[p];
+      if (sl.id < 0) return -1;
+      // The tag (high hash bits) rejects almost every mismatch without touching the text.
+      if (sl.tag == tag && texts[sl.id] == s) return sl.id;
     }
   }
 
  private:
+  struct Slot {
+    int32_t id = -1;
+    uint32_t tag = 0;
+  };
   void insert(const std::vector<std::string>& texts, int32_t id) {
-    for (size_t p = hash_bytes(texts[id]) & mask_;; p = (p + 1) & mask_) {
-      if (slots_[p] < 0) {
-        slots_[p] = id;
+    const uint64_t h = hash_bytes(texts[id]);
+    for (size_t p = h & mask_;; p = (p + 1) & mask_) {
+      if (slots_[p].id < 0) {
+        slots_[p] = Slot{id, (uint32_t)(h >> 32)};
         return;
       }
-      if (texts[slots_[p]] == texts[id]) return;  // keep the first (lowest id)
+      if (texts[slots_[p].id] == texts[id]) return;  // keep the first (lowest id)
     }
   }
-  std::vector<int32_t> slots_;
+  std::vector<Slot> slots_;
   size_t mask_ = 0;
 };
 
@@ -122,6 +130,63 @@ class PairMap {
       if (e.key != kEmpty) insert((int32_t)(e.key >> 32), (int32_t)(uint32_t)e.key, e.rank, e.result);
   }
   std::vector<Entry> slots_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
+// Per-call memo of word -> its token ids, for text where the same words recur (prose). Keys are
+// views into text that must outlive the cache; the ids live in one shared vector.
+class WordCache {
+ public:
+  // Appends the cached ids of `word` to `out` and returns true, or returns false.
+  bool lookup(std::string_view word, std::vector<int32_t>& out) const {
+    if (slots_.empty()) return false;
+    const uint64_t h = hash_bytes(word);
+    for (size_t p = h & mask_;; p = (p + 1) & mask_) {
+      const Slot& s = slots_[p];
+      if (s.len == kEmpty) return false;
+      if (s.hash == h && s.len == word.size() && std::memcmp(s.data, word.data(), word.size()) == 0) {
+        out.insert(out.end(), ids_.begin() + s.begin, ids_.begin() + s.end);
+        return true;
+      }
+    }
+  }
+  // Records `ids` for `word` (which must not be present).
+  void insert(std::string_view word, const int32_t* ids, size_t n) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    Slot s{word.data(), (uint32_t)word.size(), (uint32_t)ids_.size(), 0, hash_bytes(word)};
+    ids_.insert(ids_.end(), ids, ids + n);
+    s.end = (uint32_t)ids_.size();
+    place(s);
+    size_++;
+  }
+
+ private:
+  static constexpr uint32_t kEmpty = ~0u;
+  struct Slot {
+    const char* data = nullptr;
+    uint32_t len = kEmpty;
+    uint32_t begin = 0, end = 0;
+    uint64_t hash = 0;
+  };
+  void place(const Slot& s) {
+    for (size_t p = s.hash & mask_;; p = (p + 1) & mask_) {
+      if (slots_[p].len == kEmpty) {
+        slots_[p] = s;
+        return;
+      }
+    }
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    const size_t cap = old.empty() ? 64 : old.size() * 2;
+    slots_.assign(cap, Slot{});
+    mask_ = cap - 1;
+    for (const Slot& s : old)
+      if (s.len != kEmpty) place(s);
+  }
+  std::vector<Slot> slots_;
+  std::vector<int32_t> ids_;
   size_t mask_ = 0;
   size_t size_ = 0;
 };

@@ -134,25 +134,36 @@ Result<PreTokenizer> PreTokenizer::create(const PreTokenizerSpec& spec, std::str
 
 namespace {
 
-// Per-call PCRE2 state (match data and a JIT stack), so one PreTokenizer serves many threads.
+// PCRE2 match state, one per thread so that a PreTokenizer serves many threads without locks or
+// per-call allocations. JIT matching runs on PCRE2's default 32 KiB machine stack; a larger JIT
+// stack is made only if a match ever runs out of it.
 struct MatchState {
   pcre2_match_data* md = nullptr;
-  pcre2_match_context* mctx = nullptr;
-  pcre2_jit_stack* stack = nullptr;
-  MatchState() {
-    md = pcre2_match_data_create(1, nullptr);
-    mctx = pcre2_match_context_create(nullptr);
-    stack = pcre2_jit_stack_create(32 * 1024, 4 * 1024 * 1024, nullptr);
-    if (mctx && stack) pcre2_jit_stack_assign(mctx, nullptr, stack);
-  }
+  pcre2_match_context* big_ctx = nullptr;
+  pcre2_jit_stack* big_stack = nullptr;
+  MatchState() { md = pcre2_match_data_create(1, nullptr); }
   ~MatchState() {
-    pcre2_jit_stack_free(stack);
-    pcre2_match_context_free(mctx);
+    pcre2_jit_stack_free(big_stack);
+    pcre2_match_context_free(big_ctx);
     pcre2_match_data_free(md);
   }
   MatchState(const MatchState&) = delete;
   MatchState& operator=(const MatchState&) = delete;
+
+  pcre2_match_context* big_context() {
+    if (!big_ctx) {
+      big_ctx = pcre2_match_context_create(nullptr);
+      big_stack = pcre2_jit_stack_create(64 * 1024, 8 * 1024 * 1024, nullptr);
+      if (big_ctx && big_stack) pcre2_jit_stack_assign(big_ctx, nullptr, big_stack);
+    }
+    return big_ctx;
+  }
 };
+
+MatchState& match_state() {
+  thread_local MatchState st;
+  return st;
+}
 
 }  // namespace
 
@@ -161,7 +172,7 @@ void PreTokenizer::split(std::string_view text, std::vector<Span>& out) const {
   if (text.empty()) return;
   out.push_back({0, (uint32_t)text.size()});
   if (regexes_.empty()) return;
-  MatchState st;
+  MatchState& st = match_state();
   if (!st.md) return;  // out of memory: the whole text stays one piece
   std::vector<Span> next;
   for (const auto& re : regexes_) {
@@ -172,8 +183,10 @@ void PreTokenizer::split(std::string_view text, std::vector<Span>& out) const {
       const PCRE2_SIZE len = piece.end - piece.begin;
       PCRE2_SIZE pos = 0, last = 0;
       while (pos < len) {
-        const int rc = re->jit ? pcre2_jit_match(re->code, subject, len, pos, 0, st.md, st.mctx)
-                               : pcre2_match(re->code, subject, len, pos, 0, st.md, st.mctx);
+        int rc = re->jit ? pcre2_jit_match(re->code, subject, len, pos, 0, st.md, nullptr)
+                         : pcre2_match(re->code, subject, len, pos, 0, st.md, nullptr);
+        if (rc == PCRE2_ERROR_JIT_STACKLIMIT && st.big_context())
+          rc = pcre2_jit_match(re->code, subject, len, pos, 0, st.md, st.big_context());
         if (rc < 0) break;  // no match (or a resource error): the rest stays unmatched
         const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(st.md);
         const PCRE2_SIZE ms = ov[0], me = ov[1];

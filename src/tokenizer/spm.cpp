@@ -19,7 +19,9 @@ struct BigramLess {
 
 }  // namespace
 
-void spm_encode(const Vocab& vocab, std::string_view text, SpmScratch& s, std::vector<TokenId>& out) {
+namespace {
+
+void encode_chunk(const Vocab& vocab, std::string_view text, SpmScratch& s, std::vector<TokenId>& out) {
   auto& syms = s.syms;
   auto& heap = s.heap;
   syms.clear();
@@ -75,6 +77,38 @@ void spm_encode(const Vocab& vocab, std::string_view text, SpmScratch& s, std::v
       else if (vocab.unk >= 0) out.push_back(vocab.unk);
     }
   }
+}
+
+}  // namespace
+
+// Merges never cross a boundary that no token spans, so the text can be cut there and each chunk
+// merged on its own with the same result, keeping the heaps small (one big heap over a long text
+// is cache-bound). Boundaries: around bytes that occur in no multi-character token (newline in
+// Llama's vocab), and before a U+2581 that follows a non-space when U+2581 only starts tokens.
+void spm_encode(const Vocab& vocab, std::string_view text, SpmScratch& s, std::vector<TokenId>& out) {
+  constexpr std::string_view kSpace = "\xE2\x96\x81";
+  auto chunk = [&](std::string_view c) {
+    if (s.cache.lookup(c, out)) return;
+    s.chunk_ids.clear();
+    encode_chunk(vocab, c, s, s.chunk_ids);
+    s.cache.insert(c, s.chunk_ids.data(), s.chunk_ids.size());
+    out.insert(out.end(), s.chunk_ids.begin(), s.chunk_ids.end());
+  };
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); i++) {
+    const uint8_t c = (uint8_t)text[i];
+    if (c < 128 && vocab.spm_isolated[c]) {
+      if (i > start) chunk(text.substr(start, i - start));
+      chunk(text.substr(i, 1));
+      start = i + 1;
+    } else if (c == 0xE2 && vocab.spm_space_leads_only && i > start &&
+               text.compare(i, kSpace.size(), kSpace) == 0 &&
+               !(i >= kSpace.size() && text.compare(i - kSpace.size(), kSpace.size(), kSpace) == 0)) {
+      chunk(text.substr(start, i - start));
+      start = i;
+    }
+  }
+  if (start < text.size()) chunk(text.substr(start));
 }
 
 }  // namespace uma::tok

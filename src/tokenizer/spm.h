@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tokenizer/hash_maps.h"
 #include "tokenizer/vocab.h"
 
 namespace uma::tok {
@@ -26,10 +27,13 @@ struct SpmScratch {
   };
   std::vector<Sym> syms;
   std::vector<Bigram> heap;
+  std::vector<TokenId> chunk_ids;
+  WordCache cache;  // chunk text -> ids; keys point into the caller's text
 };
 
 // Appends the tokens of `text`, which must already have spaces escaped as U+2581 (and the dummy
 // prefix added). Symbols that are not tokens become byte tokens, or UNK without byte fallback.
+// `text` must outlive `s` (its chunk cache keeps views into it).
 void spm_encode(const Vocab& vocab, std::string_view text, SpmScratch& s, std::vector<TokenId>& out);
 
 }  // namespace uma::tok

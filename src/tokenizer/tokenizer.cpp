@@ -4,7 +4,6 @@
 #include "tokenizer/tokenizer.h"
 
 #include <string_view>
-#include <unordered_map>
 
 #include "tokenizer/spm.h"
 #include "tokenizer/tokenizer_impl.h"
@@ -64,7 +63,10 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special,
 
   if (v.kind == tok::VocabKind::kSpm) {
     tok::SpmScratch scratch;
+    // One buffer for all escaped fragments, reserved up front so that the views the chunk cache
+    // keeps into it stay valid.
     std::string escaped;
+    escaped.reserve(text.size() * kSpaceEscape.size() + kSpaceEscape.size() * (frags.size() + 1));
     bool prev_special = true;  // the first fragment gets the dummy prefix too
     for (const auto& f : frags) {
       if (f.token >= 0) {
@@ -72,21 +74,20 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special,
         prev_special = true;
         continue;
       }
-      escaped.clear();
+      const size_t start = escaped.size();
       if (v.add_space_prefix && prev_special) escaped.append(kSpaceEscape);
       for (char c : text.substr(f.begin, f.end - f.begin)) {
         if (c == ' ') escaped.append(kSpaceEscape);
         else escaped.push_back(c);
       }
-      tok::spm_encode(v, escaped, scratch, out);
+      tok::spm_encode(v, std::string_view(escaped).substr(start), scratch, out);
       prev_special = false;
     }
   } else {
     tok::BpeModel::Scratch scratch;
     std::vector<tok::Span> words;
-    // Repeated words (most of them in prose) are merged once per call.
-    std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> cache;
-    std::vector<TokenId> cached;
+    tok::WordCache cache;  // repeated words (most of them, in prose) are merged once per call
+    std::vector<TokenId> word_ids;
     for (const auto& f : frags) {
       if (f.token >= 0) {
         out.push_back(f.token);
@@ -96,13 +97,11 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special,
       impl_->pre->split(frag, words);
       for (const tok::Span w : words) {
         const std::string_view word = frag.substr(w.begin, w.end - w.begin);
-        auto it = cache.find(word);
-        if (it == cache.end()) {
-          const uint32_t start = (uint32_t)cached.size();
-          impl_->bpe->encode_word(v, word, scratch, cached);
-          it = cache.emplace(word, std::make_pair(start, (uint32_t)cached.size())).first;
-        }
-        out.insert(out.end(), cached.begin() + it->second.first, cached.begin() + it->second.second);
+        if (cache.lookup(word, out)) continue;
+        word_ids.clear();
+        impl_->bpe->encode_word(v, word, scratch, word_ids);
+        cache.insert(word, word_ids.data(), word_ids.size());
+        out.insert(out.end(), word_ids.begin(), word_ids.end());
       }
     }
   }

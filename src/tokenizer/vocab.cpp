@@ -244,6 +244,19 @@ Result<Vocab> load_vocab(const gguf::GgufFile& file) {
   v.piece.resize(n);
   for (int32_t i = 0; i < n; i++) v.piece[i] = make_piece(v, i);
 
+  if (v.kind == VocabKind::kSpm) {
+    v.spm_isolated.fill(true);
+    v.spm_space_leads_only = true;
+    for (const std::string& t : v.text) {
+      size_t lead = 0;  // bytes of the leading U+2581 run
+      while (t.compare(lead, kSpace.size(), kSpace) == 0) lead += kSpace.size();
+      if (t.find(kSpace, lead) != std::string::npos) v.spm_space_leads_only = false;
+      // A token of one character (one UTF-8 sequence) does not join anything.
+      if (t.size() <= utf8_len((uint8_t)t[0])) continue;
+      for (char c : t)
+        if ((uint8_t)c < 128) v.spm_isolated[(uint8_t)c] = false;
+    }
+  }
   for (int b = 0; b < 256; b++) {
     if (v.kind == VocabKind::kSpm) {
       char buf[8];

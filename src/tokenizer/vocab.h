@@ -51,6 +51,11 @@ struct Vocab {
   std::vector<std::string> piece;           // [n_vocab] token_to_piece(id, special=true)
   std::array<TokenId, 256> byte_token{};    // SPM: <0xXX> (or the raw byte); BPE: byte symbol
 
+  // SPM chunking facts (see spm.cpp): ASCII bytes that occur in no multi-character token, and
+  // whether U+2581 only ever occurs in a token's leading run of U+2581s.
+  std::array<bool, 128> spm_isolated{};
+  bool spm_space_leads_only = false;
+
   int32_t n_vocab() const { return (int32_t)text.size(); }
   TokenId find(std::string_view s) const { return index.find(text, s); }
 };
