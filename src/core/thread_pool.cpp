@@ -50,6 +50,7 @@ void ThreadPool::worker(int idx) {
   for (;;) {
     int spins = 0;
     while (generation_.load(std::memory_order_acquire) == seen && spins < kSpinIters) {
+      if (spins % 64 == 63) std::this_thread::yield();  // let other runnable threads in
       UMA_PAUSE();
       spins++;
     }
@@ -82,7 +83,14 @@ void ThreadPool::parallel_for(size_t n, size_t grain,
   }
   cv_.notify_all();
   run_chunk(0);
-  while (pending_.load(std::memory_order_acquire) != 0) UMA_PAUSE();
+  // Spin briefly, then yield: on an oversubscribed machine a descheduled worker needs our core.
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; spins++) {
+    if (spins < kSpinIters) {
+      UMA_PAUSE();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   fn_ = nullptr;
 }
 

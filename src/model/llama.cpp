@@ -83,7 +83,10 @@ void Context::attention(int64_t il, int64_t n, int64_t pos0) {
   const bool f16 = kv_.type() == DType::F16;
   const float scale = 1.0f / std::sqrt((float)hd);
   const int64_t n_ctx = kv_.n_ctx();
-  pool_.parallel_for((size_t)(n * hp.n_head), 1, [&](int ith, size_t b, size_t e) {
+  // Short contexts of small models are cheaper on one thread than waking the others.
+  const size_t items = (size_t)(n * hp.n_head);
+  const bool small = (pos0 + n) * n * hp.n_head * hd < (1 << 15);
+  pool_.parallel_for(items, small ? items : 1, [&](int ith, size_t b, size_t e) {
     float* sc = scores_.data() + (size_t)ith * (size_t)(n_ctx + 2 * hd);
     float* qv = sc + n_ctx;  // q (rounded) [hd]
     float* acc = qv + hd;    // output accumulator [hd]

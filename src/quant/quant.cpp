@@ -91,6 +91,12 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n) {
   ops.quantize(src, dst, n);
 }
 
+void quantize_row_act(DType t, const float* src, void* dst, int64_t n) {
+  if (t == DType::Q8_0) return impl::quantize_act_q8_0(src, dst, n);
+  if (t == DType::Q8_1) return impl::quantize_act_q8_1(src, dst, n);
+  quantize_row(t, src, dst, n);
+}
+
 DType vec_dot_type(DType t) { return ops_or_die(t, "vec_dot_type").dot_type; }
 
 VecDotFn vec_dot_fn(DType t) {

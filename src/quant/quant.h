@@ -22,6 +22,11 @@ bool can_quantize(DType t);
 void dequantize_row(DType t, const void* src, float* dst, int64_t n);
 void quantize_row(DType t, const float* src, void* dst, int64_t n);
 
+// Quantize an activation row for vec_dot: as quantize_row, except Q8_0/Q8_1 round the way
+// llama.cpp's x86 SIMD path does (scale 127/amax, round half to even), so our dot products see
+// the same integers as llama.cpp's and greedy outputs track its recorded ones.
+void quantize_row_act(DType t, const float* src, void* dst, int64_t n);
+
 // Types usable as the weight operand of vec_dot (every dequantizable type except Q8_1).
 bool can_vec_dot(DType t);
 // The activation type paired with weight type t for dot products.

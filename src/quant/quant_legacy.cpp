@@ -220,6 +220,37 @@ void quantize_q8_1(const float* x, void* dst, int64_t n) {
   }
 }
 
+// Activation quantizers: llama.cpp's x86 SIMD path quantizes activations with the scale
+// 127/amax (not 1/d) and rounds half to even (not half away from zero). Its recorded outputs —
+// the references our golden tests compare with — come from that path, so matmuls use these.
+void quantize_act_q8_0(const float* x, void* dst, int64_t n) {
+  auto* y = static_cast<BlockQ8_0*>(dst);
+  for (int64_t i = 0; i < n / kQK8_0; ++i, x += kQK8_0) {
+    float amax = 0.0f;
+    for (int j = 0; j < kQK8_0; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    y[i].d = to_fp16(amax / 127.0f);
+    for (int j = 0; j < kQK8_0; ++j) y[i].qs[j] = (int8_t)std::nearbyint(x[j] * id);
+  }
+}
+
+void quantize_act_q8_1(const float* x, void* dst, int64_t n) {
+  auto* y = static_cast<BlockQ8_1*>(dst);
+  for (int64_t i = 0; i < n / kQK8_1; ++i, x += kQK8_1) {
+    float amax = 0.0f;
+    for (int j = 0; j < kQK8_1; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float d = amax / 127.0f;
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    y[i].d = to_fp16(d);
+    int sum = 0;
+    for (int j = 0; j < kQK8_1; ++j) {
+      y[i].qs[j] = (int8_t)std::nearbyint(x[j] * id);
+      sum += y[i].qs[j];
+    }
+    y[i].s = to_fp16(d * (float)sum);
+  }
+}
+
 // ---- dot products ----------------------------------------------------------------------------
 
 float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a) {

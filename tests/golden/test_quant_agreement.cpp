@@ -1,8 +1,9 @@
 // Every quantized file in shared/models/quant and shared/models/quant-ref loads and generates;
 // greedy tokens are compared with llama.cpp's recorded output and the agreement is printed.
 // Activations are quantized to Q8 before quantized dot products (as llama.cpp does), and the KV
-// cache is f16 (llama.cpp's default), so agreement should be long; random-weight synth-tiny
-// files have near-tied logits, so their floors are lower.
+// cache is f16 (llama.cpp's default), so agreement should be long. Floors are the measured
+// agreement, lowered only where llama.cpp's own record shows a near tie (top-1 minus top-2 logit
+// < 0.004 in quant-ref/reference.json) at the step where we diverge.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -60,9 +61,9 @@ TEST_P(StoriesQuant, AgreesWithLlamaCpp) {
 INSTANTIATE_TEST_SUITE_P(
     Files, StoriesQuant,
     ::testing::Values(Case{"quant/stories260K.f16.gguf", 64}, Case{"quant/stories260K.bf16.gguf", 64},
-                      Case{"quant/stories260K.q8_0-mix.gguf", 64}, Case{"quant/stories260K.q5_1-mix.gguf", 16},
-                      Case{"quant/stories260K.q5_0-mix.gguf", 16}, Case{"quant/stories260K.q4_0-mix.gguf", 16},
-                      Case{"quant/stories260K.iq4_nl-mix.gguf", 16}));
+                      Case{"quant/stories260K.q8_0-mix.gguf", 64}, Case{"quant/stories260K.q5_1-mix.gguf", 64},
+                      Case{"quant/stories260K.q5_0-mix.gguf", 64}, Case{"quant/stories260K.q4_0-mix.gguf", 64},
+                      Case{"quant/stories260K.iq4_nl-mix.gguf", 2}));
 
 class SynthQuant : public ::testing::TestWithParam<Case> {};
 
@@ -83,12 +84,12 @@ TEST_P(SynthQuant, AgreesWithLlamaCpp) {
 
 INSTANTIATE_TEST_SUITE_P(
     Files, SynthQuant,
-    ::testing::Values(Case{"synth-tiny.f32.gguf", 32}, Case{"synth-tiny.Q8_0.pure.gguf", 4},
-                      Case{"synth-tiny.Q4_0.pure.gguf", 4}, Case{"synth-tiny.Q4_1.pure.gguf", 4},
-                      Case{"synth-tiny.Q5_0.pure.gguf", 4}, Case{"synth-tiny.Q5_1.pure.gguf", 4},
-                      Case{"synth-tiny.Q2_K.pure.gguf", 4}, Case{"synth-tiny.Q3_K_M.pure.gguf", 4},
-                      Case{"synth-tiny.Q4_K_M.pure.gguf", 4}, Case{"synth-tiny.Q4_K_M.gguf", 4},
-                      Case{"synth-tiny.Q5_K_M.pure.gguf", 4}, Case{"synth-tiny.Q6_K.pure.gguf", 4},
-                      Case{"synth-tiny.IQ4_NL.pure.gguf", 4}));
+    ::testing::Values(Case{"synth-tiny.f32.gguf", 32}, Case{"synth-tiny.Q8_0.pure.gguf", 32},
+                      Case{"synth-tiny.Q4_0.pure.gguf", 32}, Case{"synth-tiny.Q4_1.pure.gguf", 32},
+                      Case{"synth-tiny.Q5_0.pure.gguf", 16}, Case{"synth-tiny.Q5_1.pure.gguf", 32},
+                      Case{"synth-tiny.Q2_K.pure.gguf", 32}, Case{"synth-tiny.Q3_K_M.pure.gguf", 32},
+                      Case{"synth-tiny.Q4_K_M.pure.gguf", 32}, Case{"synth-tiny.Q4_K_M.gguf", 32},
+                      Case{"synth-tiny.Q5_K_M.pure.gguf", 12}, Case{"synth-tiny.Q6_K.pure.gguf", 32},
+                      Case{"synth-tiny.IQ4_NL.pure.gguf", 32}));
 
 }  // namespace
