@@ -95,6 +95,8 @@ struct BadCase {
   const char* expect;  // substring of the error
 };
 
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+
 class BadMetadata : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(BadMetadata, ClearError) {
