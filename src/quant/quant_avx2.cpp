@@ -6,6 +6,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstring>
@@ -391,8 +392,10 @@ UMA_TARGET_AVX2 float vec_dot_q5_k_q8_k(int64_t n, const void* w, const void* a)
 
 bool cpu_supported() {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-         __builtin_cpu_supports("f16c");
+  // clang's __builtin_cpu_supports has no "f16c": read CPUID leaf 1, ECX bit 29 directly.
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
 }
 
 }  // namespace uma::quant::avx2
