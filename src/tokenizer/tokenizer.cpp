@@ -3,6 +3,7 @@
 // (with the dummy-prefix space after BOS/specials) or pre-tokenizer + byte-level BPE.
 #include "tokenizer/tokenizer.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "tokenizer/spm.h"
@@ -51,13 +52,40 @@ Result<Tokenizer> Tokenizer::from_gguf(const gguf::GgufFile& file) {
   return Tokenizer(std::move(impl));
 }
 
+namespace {
+
+// Offsets inside the tokenizer are 32-bit; longer texts are encoded in slices cut after a newline
+// (or at a character boundary), far beyond any real prompt.
+constexpr size_t kMaxSlice = size_t(1) << 30;
+
+size_t slice_end(std::string_view text) {
+  if (text.size() <= kMaxSlice) return text.size();
+  const size_t nl = text.rfind('\n', kMaxSlice - 1);
+  if (nl != std::string_view::npos && nl > kMaxSlice / 2) return nl + 1;
+  size_t e = kMaxSlice;
+  while (e > 0 && ((uint8_t)text[e] & 0xC0) == 0x80) e--;
+  return e;
+}
+
+}  // namespace
+
 std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special,
                                        bool parse_special) const {
   const tok::Vocab& v = impl_->vocab;
   std::vector<TokenId> out;
-  out.reserve(text.size() / 3 + 4);
+  out.reserve(std::min(text.size(), kMaxSlice) / 3 + 4);
   if (add_special && v.add_bos && v.bos >= 0) out.push_back(v.bos);
+  do {
+    const size_t e = slice_end(text);
+    encode_slice(text.substr(0, e), parse_special, out);
+    text.remove_prefix(e);
+  } while (!text.empty());
+  if (add_special && v.add_eos && v.eos >= 0) out.push_back(v.eos);
+  return out;
+}
 
+void Tokenizer::encode_slice(std::string_view text, bool parse_special, std::vector<TokenId>& out) const {
+  const tok::Vocab& v = impl_->vocab;
   std::vector<tok::Fragment> frags;
   impl_->splitter.split(v, text, parse_special, frags);
 
@@ -105,8 +133,6 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special,
       }
     }
   }
-  if (add_special && v.add_eos && v.eos >= 0) out.push_back(v.eos);
-  return out;
 }
 
 std::string Tokenizer::token_to_piece(TokenId id, bool special) const {

@@ -32,13 +32,17 @@ class Tokenizer {
   static Result<Tokenizer> from_gguf(const gguf::GgufFile& file);
 
   // add_special: prepend BOS / append EOS as the vocab's add_bos/add_eos flags say.
-  // parse_special: match special/control token texts (e.g. "<|im_start|>") inside `text`.
+  // parse_special: match control token texts (e.g. "<|im_start|>") inside `text`; user-defined
+  // tokens are always matched, as in llama.cpp. Any bytes are accepted (invalid UTF-8 included).
+  // Thread-safe: one Tokenizer may encode from many threads at once.
   std::vector<TokenId> encode(std::string_view text, bool add_special, bool parse_special) const;
 
   // Raw bytes of one token's piece: byte tokens (<0x0A>) become the byte, SPM "▁" becomes a space,
   // gpt2 byte-level characters map back to bytes; control tokens give "" unless `special`.
   std::string token_to_piece(TokenId id, bool special = false) const;
-  // Concatenated pieces; with strip_leading_space the SPM dummy-prefix space after BOS is removed.
+  // Concatenated pieces. For SPM vocabs with the dummy prefix, the first piece that renders
+  // (leading BOS/control tokens render as nothing) loses one leading space, so
+  // decode(encode(x)) == x. No clean-up of spaces before punctuation (llama.cpp's clean_spaces).
   std::string decode(const std::vector<TokenId>& ids, bool special = false) const;
 
   int32_t n_vocab() const;
@@ -48,8 +52,10 @@ class Tokenizer {
   bool add_eos() const;
   bool is_eog(TokenId id) const;    // end of generation: EOS, EOT, <|im_end|>, <|eot_id|>, ...
   bool is_control(TokenId id) const;
-  // True when decode(encode(x)) == x for all x (byte-level BPE, SPM with byte fallback and
-  // no whitespace normalisation).
+  // True when decode(encode(x)) == x for all byte strings x, invalid UTF-8 included: every byte
+  // has a token that renders as exactly that byte (SPM byte fallback; byte-level BPE whose byte
+  // symbols are normal tokens). One exception: SPM reads U+2581 in the text as a space.
+  // Vocabs where this is false (falcon, NeoX, DeepSeek) still round-trip valid UTF-8.
   bool lossless() const;
   std::string_view model_name() const;  // "llama" | "gpt2"
   std::string_view pre_name() const;    // tokenizer.ggml.pre or "default"
@@ -59,6 +65,8 @@ class Tokenizer {
 
  private:
   explicit Tokenizer(std::unique_ptr<Impl> impl);
+  // encode() without BOS/EOS, for a text of at most 1 GiB.
+  void encode_slice(std::string_view text, bool parse_special, std::vector<TokenId>& out) const;
   std::unique_ptr<Impl> impl_;
 };
 
