@@ -17,15 +17,26 @@ inline uint64_t mum(uint64_t a, uint64_t b) {
 }
 
 inline uint64_t hash_bytes(std::string_view s) {
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(s.data());
+  const size_t n = s.size();
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
   size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
+  for (; i + 8 <= n; i += 8) {
     uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
+    std::memcpy(&w, p + i, 8);
     h = mum(h ^ w, 0xa0761d6478bd642full);
   }
+  // Tail of 0-7 bytes without a variable-length memcpy (tokens are mostly this short).
+  const size_t r = n - i;
   uint64_t tail = 0;
-  if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
+  if (r >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p + i, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    tail = ((uint64_t)hi << 32) | lo;
+  } else if (r > 0) {
+    tail = ((uint64_t)p[i] << 16) | ((uint64_t)p[i + r / 2] << 8) | p[n - 1];
+  }
   return mum(h ^ tail ^ 0xe7037ed1a0b428dbull, 0x8ebc6af09c88c6e3ull);
 }
 
@@ -38,8 +49,9 @@ inline uint64_t hash_u64(uint64_t x) {
   return x;
 }
 
-// Maps strings to their index in a vector of strings. The vector is passed to every call rather
-// than stored, so the owner can be moved freely; it must be the one the index was built from.
+// Maps strings to their index in the vector the index was built from. Keeps its own packed copy
+// of the texts so a lookup touches one slot and one short run of bytes (a vocab's std::strings
+// are scattered over megabytes).
 class TextIndex {
  public:
   void build(const std::vector<std::string>& texts) {
@@ -47,37 +59,43 @@ class TextIndex {
     while (cap < texts.size() * 2) cap <<= 1;
     slots_.assign(cap, Slot{});
     mask_ = cap - 1;
-    for (size_t i = 0; i < texts.size(); i++) insert(texts, (int32_t)i);
+    arena_.clear();
+    for (size_t i = 0; i < texts.size(); i++) insert(texts[i], (int32_t)i);
   }
   // Index of `s`, or -1.
-  int32_t find(const std::vector<std::string>& texts, std::string_view s) const {
+  int32_t find(std::string_view s) const {
     if (slots_.empty()) return -1;
     const uint64_t h = hash_bytes(s);
     const uint32_t tag = (uint32_t)(h >> 32);
     for (size_t p = h & mask_;; p = (p + 1) & mask_) {
       const Slot& sl = slots_[p];
       if (sl.id < 0) return -1;
-      // The tag (high hash bits) rejects almost every mismatch without touching the text.
-      if (sl.tag == tag && texts[sl.id] == s) return sl.id;
+      if (sl.tag == tag && sl.len == s.size() && std::memcmp(arena_.data() + sl.off, s.data(), s.size()) == 0)
+        return sl.id;
     }
   }
 
  private:
   struct Slot {
     int32_t id = -1;
-    uint32_t tag = 0;
+    uint32_t tag = 0;  // high hash bits: rejects almost every mismatch without touching text
+    uint32_t off = 0;  // text = arena_[off, off + len)
+    uint32_t len = 0;
   };
-  void insert(const std::vector<std::string>& texts, int32_t id) {
-    const uint64_t h = hash_bytes(texts[id]);
+  void insert(const std::string& text, int32_t id) {
+    if (find(text) >= 0) return;  // keep the first (lowest id)
+    const uint64_t h = hash_bytes(text);
+    Slot s{id, (uint32_t)(h >> 32), (uint32_t)arena_.size(), (uint32_t)text.size()};
+    arena_.append(text);
     for (size_t p = h & mask_;; p = (p + 1) & mask_) {
       if (slots_[p].id < 0) {
-        slots_[p] = Slot{id, (uint32_t)(h >> 32)};
+        slots_[p] = s;
         return;
       }
-      if (texts[slots_[p].id] == texts[id]) return;  // keep the first (lowest id)
     }
   }
   std::vector<Slot> slots_;
+  std::string arena_;
   size_t mask_ = 0;
 };
 

@@ -57,7 +57,7 @@ struct Vocab {
   bool spm_space_leads_only = false;
 
   int32_t n_vocab() const { return (int32_t)text.size(); }
-  TokenId find(std::string_view s) const { return index.find(text, s); }
+  TokenId find(std::string_view s) const { return index.find(s); }
 };
 
 // Reads and validates the vocabulary. Errors name the key: "tokenizer.ggml.token_type: 100
