@@ -6,6 +6,7 @@
 // < 0.004 in quant-ref/reference.json) at the step where we diverge.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -36,6 +37,15 @@ int agreeing_prefix(const uma::Tokenizer& tok, const std::vector<uma::TokenId>& 
   return k;
 }
 
+// Readable test names: the file name with non-alphanumerics replaced.
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  std::string n = info.param.file;
+  n = n.substr(n.find_last_of('/') + 1);
+  for (char& c : n)
+    if (!std::isalnum((unsigned char)c)) c = '_';
+  return n;
+}
+
 class StoriesQuant : public ::testing::TestWithParam<Case> {};
 
 TEST_P(StoriesQuant, AgreesWithLlamaCpp) {
@@ -63,7 +73,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{"quant/stories260K.f16.gguf", 64}, Case{"quant/stories260K.bf16.gguf", 64},
                       Case{"quant/stories260K.q8_0-mix.gguf", 64}, Case{"quant/stories260K.q5_1-mix.gguf", 64},
                       Case{"quant/stories260K.q5_0-mix.gguf", 64}, Case{"quant/stories260K.q4_0-mix.gguf", 64},
-                      Case{"quant/stories260K.iq4_nl-mix.gguf", 2}));
+                      Case{"quant/stories260K.iq4_nl-mix.gguf", 2}),
+    case_name);
 
 class SynthQuant : public ::testing::TestWithParam<Case> {};
 
@@ -90,6 +101,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"synth-tiny.Q2_K.pure.gguf", 32}, Case{"synth-tiny.Q3_K_M.pure.gguf", 32},
                       Case{"synth-tiny.Q4_K_M.pure.gguf", 32}, Case{"synth-tiny.Q4_K_M.gguf", 32},
                       Case{"synth-tiny.Q5_K_M.pure.gguf", 12}, Case{"synth-tiny.Q6_K.pure.gguf", 32},
-                      Case{"synth-tiny.IQ4_NL.pure.gguf", 32}));
+                      Case{"synth-tiny.IQ4_NL.pure.gguf", 32}),
+    case_name);
 
 }  // namespace
