@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,14 @@ inline GreedyRun greedy(const std::string& path, const std::string& prompt, int 
     if (!logits.ok()) throw std::runtime_error(logits.status().message());
   }
   return r;
+}
+
+// A gtest parameter name from a model path: "quant/stories260K.f16.gguf" -> "stories260K_f16_gguf".
+inline std::string param_name(const std::string& path) {
+  std::string n = path.substr(path.find_last_of('/') + 1);
+  for (char& c : n)
+    if (!std::isalnum((unsigned char)c)) c = '_';
+  return n;
 }
 
 }  // namespace uma::test

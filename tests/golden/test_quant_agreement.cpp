@@ -39,11 +39,7 @@ int agreeing_prefix(const uma::Tokenizer& tok, const std::vector<uma::TokenId>& 
 
 // Readable test names: the file name with non-alphanumerics replaced.
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string n = info.param.file;
-  n = n.substr(n.find_last_of('/') + 1);
-  for (char& c : n)
-    if (!std::isalnum((unsigned char)c)) c = '_';
-  return n;
+  return uma::test::param_name(info.param.file);
 }
 
 class StoriesQuant : public ::testing::TestWithParam<Case> {};

@@ -34,12 +34,7 @@ TEST_P(Stories, GreedyIdsMatchFloat64Reference) {
 INSTANTIATE_TEST_SUITE_P(Files, Stories,
                          ::testing::Values("stories260K.gguf", "quant/stories260K.f16.gguf",
                                            "quant/stories260K.bf16.gguf"),
-                         [](const auto& info) {
-                           std::string n = info.param.substr(info.param.find_last_of('/') + 1);
-                           for (char& c : n)
-                             if (!std::isalnum((unsigned char)c)) c = '_';
-                           return n;
-                         });
+                         [](const auto& info) { return uma::test::param_name(info.param); });
 
 TEST(Stories260K, Top5LogitsWithin1e4Relative) {
   for (const auto& c : reference()["cases"]) {
