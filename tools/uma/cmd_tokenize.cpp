@@ -18,7 +18,8 @@ int cmd_tokenize(int argc, char** argv) {
   bool no_bos = false, special = false;
   CLI::App app{"Print the token ids of a text as a JSON array", "uma tokenize"};
   app.add_option("-m,--model", model, "GGUF file whose tokenizer to use")->required();
-  auto* prompt_opt = app.add_option("-p,--prompt", prompt, "text to tokenize (default: read stdin)");
+  auto* prompt_opt =
+      app.add_option("-p,--prompt", prompt, "text to tokenize (default: read stdin)");
   app.add_flag("--no-bos", no_bos, "do not add the BOS/EOS tokens the vocab asks for");
   app.add_flag("--special", special, "match special token texts such as <|im_start|> in the text");
   try {

@@ -17,6 +17,12 @@ constexpr Command kCommands[] = {
     {"run", uma::cli::cmd_run, "generate text from a prompt, or chat interactively"},
     {"info", uma::cli::cmd_info, "show a GGUF file's metadata, tensors and memory needs"},
     {"tokenize", uma::cli::cmd_tokenize, "print the token ids of a text as a JSON array"},
+    {"template", uma::cli::cmd_template, "render a chat template (Jinja) over a conversation"},
+    {"bench", uma::cli::cmd_bench, "measure prompt/generation speed, TTFT, memory and roofline"},
+    {"synth", uma::cli::cmd_synth, "write a random-weight GGUF with a real model's shapes"},
+    {"fit", uma::cli::cmd_fit, "plan memory and speed of a model on machines before loading"},
+    {"quantize", uma::cli::cmd_quantize, "requantize a GGUF to another type mix"},
+    {"convert", uma::cli::cmd_convert, "convert a Hugging Face model folder to GGUF"},
 };
 
 void usage(FILE* out) {

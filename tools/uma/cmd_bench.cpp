@@ -1,0 +1,11 @@
+// uma bench — being built (see the open issue); until then it says so and exits 1.
+#include <cstdio>
+
+#include "commands.h"
+
+namespace uma::cli {
+int cmd_bench(int, char**) {
+  std::fprintf(stderr, "uma bench: not implemented yet\n");
+  return 1;
+}
+}  // namespace uma::cli

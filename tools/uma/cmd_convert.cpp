@@ -1,0 +1,11 @@
+// uma convert — being built (see the open issue); until then it says so and exits 1.
+#include <cstdio>
+
+#include "commands.h"
+
+namespace uma::cli {
+int cmd_convert(int, char**) {
+  std::fprintf(stderr, "uma convert: not implemented yet\n");
+  return 1;
+}
+}  // namespace uma::cli
