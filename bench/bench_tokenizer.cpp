@@ -73,11 +73,12 @@ int main(int argc, char** argv) {
     t0 = std::chrono::steady_clock::now();
     const std::string back = tok->decode(tok->encode(text, false, false));
     const double rt_s = seconds_since(t0);
-    std::printf("%-28s %-6s n_vocab %6d  load %5.0f ms  encode %7.2f MB/s (%zu tokens, %.2f chars/token)"
-                "  by paragraph %7.2f MB/s  encode+decode %s\n",
-                path.substr(path.find_last_of('/') + 1).c_str(), std::string(tok->model_name()).c_str(),
-                tok->n_vocab(), load_s * 1e3, mb / best, n_tokens, (double)text.size() / n_tokens,
-                mb / para_s, back == text ? "lossless" : "DIFFERS");
+    std::printf(
+        "%-28s %-6s n_vocab %6d  load %5.0f ms  encode %7.2f MB/s (%zu tokens, %.2f chars/token)"
+        "  by paragraph %7.2f MB/s  encode+decode %s\n",
+        path.substr(path.find_last_of('/') + 1).c_str(), std::string(tok->model_name()).c_str(),
+        tok->n_vocab(), load_s * 1e3, mb / best, n_tokens, (double)text.size() / n_tokens,
+        mb / para_s, back == text ? "lossless" : "DIFFERS");
     (void)para_tokens;
     (void)rt_s;
   }

@@ -13,7 +13,8 @@ namespace uma::tok {
 Result<BpeModel> BpeModel::load(const gguf::GgufFile& file, const Vocab& vocab) {
   constexpr std::string_view kKey = "tokenizer.ggml.merges";
   const gguf::Value* merges = file.find(kKey);
-  if (!merges) return error("tokenizer: " + std::string(kKey) + ": missing (required for gpt2 vocabs)");
+  if (!merges)
+    return error("tokenizer: " + std::string(kKey) + ": missing (required for gpt2 vocabs)");
   if (!merges->is_array() || merges->elem_type() != gguf::ValueType::STRING)
     return error("tokenizer: " + std::string(kKey) + ": expected an array of strings");
   if (merges->array_size() > (uint64_t)INT32_MAX)
@@ -38,8 +39,8 @@ Result<BpeModel> BpeModel::load(const gguf::GgufFile& file, const Vocab& vocab) 
     const std::string_view s = merges->array_string(i);
     const size_t sp = s.size() > 1 ? s.find(' ', 1) : std::string_view::npos;
     if (sp == std::string_view::npos)
-      return error("tokenizer: " + std::string(kKey) + "[" + std::to_string(i) + "]: no space in '" +
-                   std::string(s.substr(0, 64)) + "'");
+      return error("tokenizer: " + std::string(kKey) + "[" + std::to_string(i) +
+                   "]: no space in '" + std::string(s.substr(0, 64)) + "'");
     const std::string_view left = s.substr(0, sp), right = s.substr(sp + 1);
     joined.assign(left);
     joined.append(right);

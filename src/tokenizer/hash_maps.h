@@ -70,7 +70,8 @@ class TextIndex {
     for (size_t p = h & mask_;; p = (p + 1) & mask_) {
       const Slot& sl = slots_[p];
       if (sl.id < 0) return -1;
-      if (sl.tag == tag && sl.len == s.size() && std::memcmp(arena_.data() + sl.off, s.data(), s.size()) == 0)
+      if (sl.tag == tag && sl.len == s.size() &&
+          std::memcmp(arena_.data() + sl.off, s.data(), s.size()) == 0)
         return sl.id;
     }
   }
@@ -145,7 +146,8 @@ class PairMap {
     std::vector<Entry> old = std::move(slots_);
     reserve(old.size() < 16 ? 16 : old.size());
     for (const Entry& e : old)
-      if (e.key != kEmpty) insert((int32_t)(e.key >> 32), (int32_t)(uint32_t)e.key, e.rank, e.result);
+      if (e.key != kEmpty)
+        insert((int32_t)(e.key >> 32), (int32_t)(uint32_t)e.key, e.rank, e.result);
   }
   std::vector<Entry> slots_;
   size_t mask_ = 0;
@@ -163,7 +165,8 @@ class WordCache {
     for (size_t p = h & mask_;; p = (p + 1) & mask_) {
       const Slot& s = slots_[p];
       if (s.len == kEmpty) return false;
-      if (s.hash == h && s.len == word.size() && std::memcmp(s.data, word.data(), word.size()) == 0) {
+      if (s.hash == h && s.len == word.size() &&
+          std::memcmp(s.data, word.data(), word.size()) == 0) {
         out.insert(out.end(), ids_.begin() + s.begin, ids_.begin() + s.end);
         return true;
       }

@@ -61,7 +61,8 @@ const std::vector<NamedSpec>& specs() {
   static const std::vector<NamedSpec> kSpecs = {
       {{"default", ""},
        {{R"([\p{P}\$\+<=>\^~\|]+)", kGpt2, R"(\p{N}+)", "[0-9][0-9][0-9]"}, false, false}},
-      {{"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral"}, {{kLlama3}, true, true}},
+      {{"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral"},
+       {{kLlama3}, true, true}},
       {{"dbrx", "smaug-bpe"}, {{kLlama3}, false, false}},
       {{"chatglm-bpe", "glm4"}, {{kLlama3}, false, false}},
       {{"deepseek-llm"},
@@ -71,7 +72,8 @@ const std::vector<NamedSpec>& specs() {
       {{"deepseek-v3"},
        {{R"(\p{N}{1,3})", "[\\x{4E00}-\\x{9FA5}\\x{3040}-\\x{309F}\\x{30A0}-\\x{30FF}]+",
          R"([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"},
-        false, false}},
+        false,
+        false}},
       {{"falcon"}, {{R"([\p{P}\$\+<=>\^~\|`]+)", kGpt2, "[0-9][0-9][0-9]"}, false, false}},
       {{"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b"},
        {{R"(\p{N})", kGpt2}, false, false}},
@@ -86,7 +88,8 @@ const std::vector<NamedSpec>& specs() {
       {{"chameleon"},
        {{"<sentinel:[0-9]+>", "(IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z", "([\\t\\n]|    |  )",
          R"(\p{N})", R"([\p{P}!-/:-@\[-`{-~])", kGpt2},
-        false, true}},
+        false,
+        true}},
   };
   return kSpecs;
 }

@@ -75,8 +75,9 @@ void SpecialSplitter::split(const Vocab& vocab, std::string_view text, bool pars
     out.push_back({-1, 0, (uint32_t)text.size()});
     return;
   }
-  std::sort(occ.begin(), occ.end(),
-            [](const Occ& a, const Occ& b) { return a.rank != b.rank ? a.rank < b.rank : a.start < b.start; });
+  std::sort(occ.begin(), occ.end(), [](const Occ& a, const Occ& b) {
+    return a.rank != b.rank ? a.rank < b.rank : a.start < b.start;
+  });
 
   // Claimed byte ranges: start -> end. Tokens are claimed with their id; stripped whitespace is
   // claimed with -1 (dropped from the output, as in llama.cpp).

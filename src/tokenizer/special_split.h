@@ -13,7 +13,7 @@
 namespace uma::tok {
 
 struct Fragment {
-  TokenId token;   // >= 0: a special token; -1: raw text [begin, end)
+  TokenId token;  // >= 0: a special token; -1: raw text [begin, end)
   uint32_t begin;
   uint32_t end;
 };
@@ -29,7 +29,7 @@ class SpecialSplitter {
   struct Node {
     int32_t first_child = -1;  // children form a sibling list
     int32_t next_sibling = -1;
-    int32_t rank = -1;         // index into vocab.special when a token ends here
+    int32_t rank = -1;  // index into vocab.special when a token ends here
     uint8_t byte = 0;
   };
   int32_t child(int32_t node, uint8_t b) const;

@@ -21,7 +21,8 @@ struct BigramLess {
 
 namespace {
 
-void encode_chunk(const Vocab& vocab, std::string_view text, SpmScratch& s, std::vector<TokenId>& out) {
+void encode_chunk(const Vocab& vocab, std::string_view text, SpmScratch& s,
+                  std::vector<TokenId>& out) {
   auto& syms = s.syms;
   auto& heap = s.heap;
   syms.clear();
@@ -73,8 +74,10 @@ void encode_chunk(const Vocab& vocab, std::string_view text, SpmScratch& s, std:
     }
     for (char c : piece) {
       const TokenId bt = vocab.byte_token[(uint8_t)c];
-      if (bt >= 0) out.push_back(bt);
-      else if (vocab.unk >= 0) out.push_back(vocab.unk);
+      if (bt >= 0)
+        out.push_back(bt);
+      else if (vocab.unk >= 0)
+        out.push_back(vocab.unk);
     }
   }
 }
@@ -85,7 +88,8 @@ void encode_chunk(const Vocab& vocab, std::string_view text, SpmScratch& s, std:
 // merged on its own with the same result, keeping the heaps small (one big heap over a long text
 // is cache-bound). Boundaries: around bytes that occur in no multi-character token (newline in
 // Llama's vocab), and before a U+2581 that follows a non-space when U+2581 only starts tokens.
-void spm_encode(const Vocab& vocab, std::string_view text, SpmScratch& s, std::vector<TokenId>& out) {
+void spm_encode(const Vocab& vocab, std::string_view text, SpmScratch& s,
+                std::vector<TokenId>& out) {
   constexpr std::string_view kSpace = "\xE2\x96\x81";
   auto chunk = [&](std::string_view c) {
     if (s.cache.lookup(c, out)) return;
@@ -103,7 +107,8 @@ void spm_encode(const Vocab& vocab, std::string_view text, SpmScratch& s, std::v
       start = i + 1;
     } else if (c == 0xE2 && vocab.spm_space_leads_only && i > start &&
                text.compare(i, kSpace.size(), kSpace) == 0 &&
-               !(i >= kSpace.size() && text.compare(i - kSpace.size(), kSpace.size(), kSpace) == 0)) {
+               !(i >= kSpace.size() &&
+                 text.compare(i - kSpace.size(), kSpace.size(), kSpace) == 0)) {
       chunk(text.substr(start, i - start));
       start = i;
     }

@@ -34,6 +34,7 @@ struct SpmScratch {
 // Appends the tokens of `text`, which must already have spaces escaped as U+2581 (and the dummy
 // prefix added). Symbols that are not tokens become byte tokens, or UNK without byte fallback.
 // `text` must outlive `s` (its chunk cache keeps views into it).
-void spm_encode(const Vocab& vocab, std::string_view text, SpmScratch& s, std::vector<TokenId>& out);
+void spm_encode(const Vocab& vocab, std::string_view text, SpmScratch& s,
+                std::vector<TokenId>& out);
 
 }  // namespace uma::tok

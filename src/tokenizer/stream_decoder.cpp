@@ -5,7 +5,8 @@
 
 namespace uma {
 
-StreamDecoder::StreamDecoder(const Tokenizer& tok, bool after_bos) : tok_(tok), after_bos_(after_bos) {}
+StreamDecoder::StreamDecoder(const Tokenizer& tok, bool after_bos)
+    : tok_(tok), after_bos_(after_bos) {}
 
 std::string StreamDecoder::push(TokenId id) {
   std::string piece = tok_.token_to_piece(id, /*special=*/false);

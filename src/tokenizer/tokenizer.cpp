@@ -36,7 +36,8 @@ Result<Tokenizer> Tokenizer::from_gguf(const gguf::GgufFile& file) {
   bool all_bytes = true;
   for (int b = 0; b < 256; b++) {
     const TokenId id = v.byte_token[b];
-    all_bytes = all_bytes && id >= 0 && (v.attr[id] & (tok::kAttrControl | tok::kAttrUnknown)) == 0 &&
+    all_bytes = all_bytes && id >= 0 &&
+                (v.attr[id] & (tok::kAttrControl | tok::kAttrUnknown)) == 0 &&
                 v.piece[id] == std::string(1, (char)b);
   }
   if (v.kind == tok::VocabKind::kBpe) {
@@ -84,7 +85,8 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special,
   return out;
 }
 
-void Tokenizer::encode_slice(std::string_view text, bool parse_special, std::vector<TokenId>& out) const {
+void Tokenizer::encode_slice(std::string_view text, bool parse_special,
+                             std::vector<TokenId>& out) const {
   const tok::Vocab& v = impl_->vocab;
   std::vector<tok::Fragment> frags;
   impl_->splitter.split(v, text, parse_special, frags);
@@ -105,8 +107,10 @@ void Tokenizer::encode_slice(std::string_view text, bool parse_special, std::vec
       const size_t start = escaped.size();
       if (v.add_space_prefix && prev_special) escaped.append(kSpaceEscape);
       for (char c : text.substr(f.begin, f.end - f.begin)) {
-        if (c == ' ') escaped.append(kSpaceEscape);
-        else escaped.push_back(c);
+        if (c == ' ')
+          escaped.append(kSpaceEscape);
+        else
+          escaped.push_back(c);
       }
       tok::spm_encode(v, std::string_view(escaped).substr(start), scratch, out);
       prev_special = false;
@@ -150,8 +154,10 @@ std::string Tokenizer::decode(const std::vector<TokenId>& ids, bool special) con
   for (TokenId id : ids) {
     const std::string piece = token_to_piece(id, special);
     if (piece.empty()) continue;
-    if (strip && piece[0] == ' ') out.append(piece, 1);
-    else out.append(piece);
+    if (strip && piece[0] == ' ')
+      out.append(piece, 1);
+    else
+      out.append(piece);
     strip = false;
   }
   return out;

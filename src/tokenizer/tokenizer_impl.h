@@ -15,8 +15,8 @@ namespace uma {
 struct Tokenizer::Impl {
   tok::Vocab vocab;
   tok::SpecialSplitter splitter;
-  std::optional<tok::BpeModel> bpe;          // gpt2 vocabs
-  std::optional<tok::PreTokenizer> pre;      // gpt2 vocabs
+  std::optional<tok::BpeModel> bpe;      // gpt2 vocabs
+  std::optional<tok::PreTokenizer> pre;  // gpt2 vocabs
   bool lossless = false;
 };
 

@@ -35,10 +35,20 @@ size_t decode_one(std::string_view s, size_t i, uint32_t* cp_out) {
   }
   size_t n;
   uint32_t cp, min;
-  if ((b0 & 0xE0) == 0xC0) { n = 2; cp = b0 & 0x1F; min = 0x80; }
-  else if ((b0 & 0xF0) == 0xE0) { n = 3; cp = b0 & 0x0F; min = 0x800; }
-  else if ((b0 & 0xF8) == 0xF0) { n = 4; cp = b0 & 0x07; min = 0x10000; }
-  else return 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    n = 2;
+    cp = b0 & 0x1F;
+    min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    n = 3;
+    cp = b0 & 0x0F;
+    min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    n = 4;
+    cp = b0 & 0x07;
+    min = 0x10000;
+  } else
+    return 0;
   if (i + n > s.size()) return 0;
   for (size_t k = 1; k < n; k++) {
     const uint8_t b = (uint8_t)s[i + k];
@@ -81,9 +91,12 @@ size_t utf8_incomplete_tail(std::string_view s) {
     const uint8_t b = (uint8_t)s[n - back];
     if ((b & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead
     size_t need = 0;
-    if ((b & 0xE0) == 0xC0) need = 2;
-    else if ((b & 0xF0) == 0xE0) need = 3;
-    else if ((b & 0xF8) == 0xF0) need = 4;
+    if ((b & 0xE0) == 0xC0)
+      need = 2;
+    else if ((b & 0xF0) == 0xE0)
+      need = 3;
+    else if ((b & 0xF8) == 0xF0)
+      need = 4;
     return need > back ? back : 0;
   }
   return 0;
@@ -117,8 +130,10 @@ void byte_decode(std::string_view encoded, std::string& out) {
       continue;
     }
     const int b = unicode_to_byte(cp);
-    if (b >= 0) out.push_back((char)b);
-    else out.append(encoded.substr(i, n));
+    if (b >= 0)
+      out.push_back((char)b);
+    else
+      out.append(encoded.substr(i, n));
     i += n;
   }
 }

@@ -21,13 +21,20 @@ Status key_error(std::string_view key, const std::string& what) {
 
 uint32_t attr_from_type(int64_t type) {
   switch (type) {
-    case (int64_t)TokenType::kNormal: return kAttrNormal;
-    case (int64_t)TokenType::kUnknown: return kAttrUnknown;
-    case (int64_t)TokenType::kControl: return kAttrControl;
-    case (int64_t)TokenType::kUserDefined: return kAttrUserDefined;
-    case (int64_t)TokenType::kUnused: return kAttrUnused;
-    case (int64_t)TokenType::kByte: return kAttrByte;
-    default: return kAttrUndefined;
+    case (int64_t)TokenType::kNormal:
+      return kAttrNormal;
+    case (int64_t)TokenType::kUnknown:
+      return kAttrUnknown;
+    case (int64_t)TokenType::kControl:
+      return kAttrControl;
+    case (int64_t)TokenType::kUserDefined:
+      return kAttrUserDefined;
+    case (int64_t)TokenType::kUnused:
+      return kAttrUnused;
+    case (int64_t)TokenType::kByte:
+      return kAttrByte;
+    default:
+      return kAttrUndefined;
   }
 }
 
@@ -37,11 +44,12 @@ Result<const gguf::Value*> find_array(const gguf::GgufFile& file, std::string_vi
   const gguf::Value* v = file.find(key);
   if (!v) return (const gguf::Value*)nullptr;
   if (!v->is_array())
-    return key_error(key, "expected an array, found " + std::string(gguf::value_type_name(v->type())));
+    return key_error(key,
+                     "expected an array, found " + std::string(gguf::value_type_name(v->type())));
   const bool is_string = v->elem_type() == gguf::ValueType::STRING;
   if (is_string != want_string)
-    return key_error(key, "unexpected element type " +
-                              std::string(gguf::value_type_name(v->elem_type())));
+    return key_error(
+        key, "unexpected element type " + std::string(gguf::value_type_name(v->elem_type())));
   if (v->array_size() < min_size)
     return key_error(key, std::to_string(v->array_size()) + " entries for " +
                               std::to_string(min_size) + " tokens");
@@ -54,7 +62,9 @@ Status read_id(const gguf::GgufFile& file, std::string_view key, int32_t n_vocab
   const gguf::Value* v = file.find(key);
   if (!v) return Status::ok();
   const auto i = v->as_int();
-  if (!i) return key_error(key, "expected an integer, found " + std::string(gguf::value_type_name(v->type())));
+  if (!i)
+    return key_error(key,
+                     "expected an integer, found " + std::string(gguf::value_type_name(v->type())));
   if (*i < 0 || *i == 0xFFFFFFFFll) return Status::ok();
   if (*i >= n_vocab)
     return key_error(key, "id " + std::to_string(*i) + " out of range (n_vocab " +
@@ -67,7 +77,9 @@ Status read_bool(const gguf::GgufFile& file, std::string_view key, bool* out) {
   const gguf::Value* v = file.find(key);
   if (!v) return Status::ok();
   const auto b = v->as_bool();
-  if (!b) return key_error(key, "expected a bool, found " + std::string(gguf::value_type_name(v->type())));
+  if (!b)
+    return key_error(key,
+                     "expected a bool, found " + std::string(gguf::value_type_name(v->type())));
   *out = *b;
   return Status::ok();
 }
@@ -75,9 +87,18 @@ Status read_bool(const gguf::GgufFile& file, std::string_view key, bool* out) {
 // Token texts llama.cpp treats as end-of-generation (and forces to CONTROL) whatever their type.
 bool is_eog_text(std::string_view t) {
   static constexpr std::string_view kTexts[] = {
-      "<|eot_id|>", "<|im_end|>",  "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-      "<EOT>",      "_<EOT>",      "<|end_of_text|>", "<end_of_utterance>",
-      "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",  // DeepSeek
+      "<|eot_id|>",
+      "<|im_end|>",
+      "<|end|>",
+      "<end_of_turn>",
+      "<|endoftext|>",
+      "<|eom_id|>",
+      "<EOT>",
+      "_<EOT>",
+      "<|end_of_text|>",
+      "<end_of_utterance>",
+      "<\xEF\xBD\x9C"
+      "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",  // DeepSeek
   };
   for (auto k : kTexts)
     if (t == k) return true;
@@ -108,8 +129,8 @@ std::string make_piece(const Vocab& v, TokenId id) {
   }
   if (a & kAttrByte) {
     // "<0xXX>"; anything else is copied as text rather than guessed at.
-    if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>' && std::isxdigit((uint8_t)t[3]) &&
-        std::isxdigit((uint8_t)t[4]))
+    if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>' &&
+        std::isxdigit((uint8_t)t[3]) && std::isxdigit((uint8_t)t[4]))
       return std::string(1, (char)std::stoi(t.substr(3, 2), nullptr, 16));
     return t;
   }
@@ -163,8 +184,10 @@ Result<Vocab> load_vocab(const gguf::GgufFile& file) {
   if (n64 == 0) return key_error("tokenizer.ggml.tokens", "empty");
   if (n64 > (uint64_t)INT32_MAX) return key_error("tokenizer.ggml.tokens", "too many tokens");
   const int32_t n = (int32_t)n64;
-  UMA_ASSIGN_OR_RETURN(const gguf::Value* scores, find_array(file, "tokenizer.ggml.scores", n, false));
-  UMA_ASSIGN_OR_RETURN(const gguf::Value* types, find_array(file, "tokenizer.ggml.token_type", n, false));
+  UMA_ASSIGN_OR_RETURN(const gguf::Value* scores,
+                       find_array(file, "tokenizer.ggml.scores", n, false));
+  UMA_ASSIGN_OR_RETURN(const gguf::Value* types,
+                       find_array(file, "tokenizer.ggml.token_type", n, false));
 
   v.text.resize(n);
   v.score.assign(n, 0.0f);
@@ -174,12 +197,16 @@ Result<Vocab> load_vocab(const gguf::GgufFile& file) {
     v.text[i] = t.empty() ? "[EMPTY_" + std::to_string(i) + "]" : std::string(t);
     if (scores) {
       const auto s = scores->array_number(i);
-      if (!s) return key_error("tokenizer.ggml.scores", "entry " + std::to_string(i) + " is not a number");
+      if (!s)
+        return key_error("tokenizer.ggml.scores",
+                         "entry " + std::to_string(i) + " is not a number");
       v.score[i] = (float)*s;
     }
     if (types) {
       const auto ty = types->array_int(i);
-      if (!ty) return key_error("tokenizer.ggml.token_type", "entry " + std::to_string(i) + " is not an integer");
+      if (!ty)
+        return key_error("tokenizer.ggml.token_type",
+                         "entry " + std::to_string(i) + " is not an integer");
       v.attr[i] = attr_from_type(*ty);
     }
   }
@@ -188,7 +215,8 @@ Result<Vocab> load_vocab(const gguf::GgufFile& file) {
     const TokenId first = v.find(v.text[i]);
     if (first != i)
       return key_error("tokenizer.ggml.tokens", "duplicate token '" + v.text[i] + "' (ids " +
-                                                    std::to_string(first) + " and " + std::to_string(i) + ")");
+                                                    std::to_string(first) + " and " +
+                                                    std::to_string(i) + ")");
   }
 
   // Special ids: defaults outside the vocab are dropped; explicit ids must be inside it.
@@ -231,7 +259,8 @@ Result<Vocab> load_vocab(const gguf::GgufFile& file) {
     std::string name;
     if (const gguf::Value* g = file.find("general.name"))
       if (auto s = g->as_string()) name = std::string(*s);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return (char)std::tolower(c); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return (char)std::tolower(c); });
     if (name.find("phi-3") != std::string::npos || name.find("phi3") != std::string::npos) {
       for (TokenId id : v.special) v.attr[id] |= kAttrRstrip;
       for (std::string_view t : {"</s>"})

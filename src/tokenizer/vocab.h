@@ -46,10 +46,10 @@ struct Vocab {
   bool add_space_prefix = false;  // SPM dummy prefix
   bool ignore_merges = false;     // BPE: a whole pre-token found in the vocab is emitted as is
 
-  std::vector<uint8_t> eog;                 // [n_vocab] 1 = ends generation
-  std::vector<TokenId> special;             // control/user-defined/unknown ids, longest text first
-  std::vector<std::string> piece;           // [n_vocab] token_to_piece(id, special=true)
-  std::array<TokenId, 256> byte_token{};    // SPM: <0xXX> (or the raw byte); BPE: byte symbol
+  std::vector<uint8_t> eog;               // [n_vocab] 1 = ends generation
+  std::vector<TokenId> special;           // control/user-defined/unknown ids, longest text first
+  std::vector<std::string> piece;         // [n_vocab] token_to_piece(id, special=true)
+  std::array<TokenId, 256> byte_token{};  // SPM: <0xXX> (or the raw byte); BPE: byte symbol
 
   // SPM chunking facts (see spm.cpp): ASCII bytes that occur in no multi-character token, and
   // whether U+2581 only ever occurs in a token's leading run of U+2581s.

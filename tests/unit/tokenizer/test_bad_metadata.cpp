@@ -32,7 +32,10 @@ gguf::Writer bpe_writer() {
   w.set_string("general.architecture", "gpt2");
   w.set_string("tokenizer.ggml.model", "gpt2");
   w.set_string("tokenizer.ggml.pre", "gpt-2");
-  w.set_array_string("tokenizer.ggml.tokens", {"a", "b", "\xC4\xA0", "ab", "\xC4\xA0" "ab", "<|endoftext|>"});
+  w.set_array_string("tokenizer.ggml.tokens", {"a", "b", "\xC4\xA0", "ab",
+                                               "\xC4\xA0"
+                                               "ab",
+                                               "<|endoftext|>"});
   w.set_array_i32("tokenizer.ggml.token_type", {1, 1, 1, 1, 1, 3});
   w.set_array_string("tokenizer.ggml.merges", {"a b", "\xC4\xA0 ab"});
   w.set_u32("tokenizer.ggml.bos_token_id", 5);
@@ -116,39 +119,51 @@ const BadCase kBadCases[] = {
      "tokenizer.ggml.model: missing"},
     {"model not a string", false, [](gguf::Writer& w) { w.set_u32("tokenizer.ggml.model", 1); },
      "tokenizer.ggml.model: expected a string"},
-    {"unsupported model", false, [](gguf::Writer& w) { w.set_string("tokenizer.ggml.model", "t5"); },
+    {"unsupported model", false,
+     [](gguf::Writer& w) { w.set_string("tokenizer.ggml.model", "t5"); },
      "unsupported tokenizer 't5'"},
     {"unknown pre", true, [](gguf::Writer& w) { w.set_string("tokenizer.ggml.pre", "foo"); },
      "unknown pre-tokenizer 'foo'"},
     {"no tokens", false, [](gguf::Writer& w) { w.remove("tokenizer.ggml.tokens"); },
      "tokenizer.ggml.tokens: missing"},
     {"tokens not strings", false,
-     [](gguf::Writer& w) { w.set_array_i32("tokenizer.ggml.tokens", {1, 2, 3}); },
+     [](gguf::Writer& w) {
+       w.set_array_i32("tokenizer.ggml.tokens", {1, 2, 3});
+     },
      "tokenizer.ggml.tokens: expected an array of strings"},
-    {"empty tokens", false, [](gguf::Writer& w) { w.set_array_string("tokenizer.ggml.tokens", {}); },
+    {"empty tokens", false,
+     [](gguf::Writer& w) { w.set_array_string("tokenizer.ggml.tokens", {}); },
      "tokenizer.ggml.tokens: empty"},
     {"duplicate token", false,
      [](gguf::Writer& w) {
-       w.set_array_string("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "a", "b", "a", "x", "y", "z"});
+       w.set_array_string("tokenizer.ggml.tokens",
+                          {"<unk>", "<s>", "</s>", "a", "b", "a", "x", "y", "z"});
      },
      "duplicate token 'a'"},
     {"token_type too short", false,
-     [](gguf::Writer& w) { w.set_array_i32("tokenizer.ggml.token_type", {2, 3, 3}); },
+     [](gguf::Writer& w) {
+       w.set_array_i32("tokenizer.ggml.token_type", {2, 3, 3});
+     },
      "tokenizer.ggml.token_type: 3 entries for 9 tokens"},
     {"token_type not integers", false,
      [](gguf::Writer& w) { w.set_array_string("tokenizer.ggml.token_type", {"a"}); },
      "tokenizer.ggml.token_type: unexpected element type"},
-    {"scores too short", false, [](gguf::Writer& w) { w.set_array_f32("tokenizer.ggml.scores", {0.5f}); },
+    {"scores too short", false,
+     [](gguf::Writer& w) { w.set_array_f32("tokenizer.ggml.scores", {0.5f}); },
      "tokenizer.ggml.scores: 1 entries for 9 tokens"},
-    {"scores not an array", false, [](gguf::Writer& w) { w.set_f32("tokenizer.ggml.scores", 1.0f); },
+    {"scores not an array", false,
+     [](gguf::Writer& w) { w.set_f32("tokenizer.ggml.scores", 1.0f); },
      "tokenizer.ggml.scores: expected an array"},
-    {"bos out of range", false, [](gguf::Writer& w) { w.set_u32("tokenizer.ggml.bos_token_id", 70000); },
+    {"bos out of range", false,
+     [](gguf::Writer& w) { w.set_u32("tokenizer.ggml.bos_token_id", 70000); },
      "tokenizer.ggml.bos_token_id: id 70000 out of range (n_vocab 9)"},
     {"eos out of range", true, [](gguf::Writer& w) { w.set_i32("tokenizer.ggml.eos_token_id", 6); },
      "tokenizer.ggml.eos_token_id: id 6 out of range"},
-    {"bos not an integer", false, [](gguf::Writer& w) { w.set_string("tokenizer.ggml.bos_token_id", "1"); },
+    {"bos not an integer", false,
+     [](gguf::Writer& w) { w.set_string("tokenizer.ggml.bos_token_id", "1"); },
      "tokenizer.ggml.bos_token_id: expected an integer"},
-    {"add_bos not a bool", false, [](gguf::Writer& w) { w.set_u32("tokenizer.ggml.add_bos_token", 1); },
+    {"add_bos not a bool", false,
+     [](gguf::Writer& w) { w.set_u32("tokenizer.ggml.add_bos_token", 1); },
      "tokenizer.ggml.add_bos_token: expected a bool"},
     {"add_bos without bos", true,
      [](gguf::Writer& w) {
@@ -159,7 +174,9 @@ const BadCase kBadCases[] = {
     {"merges missing", true, [](gguf::Writer& w) { w.remove("tokenizer.ggml.merges"); },
      "tokenizer.ggml.merges: missing"},
     {"merge without space", true,
-     [](gguf::Writer& w) { w.set_array_string("tokenizer.ggml.merges", {"a b", "ab"}); },
+     [](gguf::Writer& w) {
+       w.set_array_string("tokenizer.ggml.merges", {"a b", "ab"});
+     },
      "tokenizer.ggml.merges[1]: no space in 'ab'"},
     {"merge with leading space only", true,
      [](gguf::Writer& w) { w.set_array_string("tokenizer.ggml.merges", {" ab"}); },

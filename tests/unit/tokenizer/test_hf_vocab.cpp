@@ -34,7 +34,8 @@ TEST(HfVocab, Qwen2Vectors) {
   };
   for (const auto& [text, id] : model.at("vocab").items()) put(id.get<size_t>(), text, 1);
   for (const auto& a : j.at("added_tokens"))
-    put(a.at("id").get<size_t>(), a.at("content").get<std::string>(), a.at("special").get<bool>() ? 3 : 4);
+    put(a.at("id").get<size_t>(), a.at("content").get<std::string>(),
+        a.at("special").get<bool>() ? 3 : 4);
   std::vector<std::string> merges;
   for (const auto& m : model.at("merges"))
     merges.push_back(m.is_string() ? m.get<std::string>()

@@ -15,7 +15,8 @@ namespace {
 
 using tok::Fragment;
 
-std::vector<Fragment> reference_split(const tok::Vocab& v, std::string_view text, bool parse_special) {
+std::vector<Fragment> reference_split(const tok::Vocab& v, std::string_view text,
+                                      bool parse_special) {
   std::list<Fragment> frags;
   if (!text.empty()) frags.push_back({-1, 0, (uint32_t)text.size()});
   auto space = [&](uint32_t i) { return std::isspace((unsigned char)text[i]) != 0; };
@@ -52,7 +53,8 @@ std::vector<Fragment> reference_split(const tok::Vocab& v, std::string_view text
 class SpecialSplit : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(SpecialSplit, MatchesLlamaCppAlgorithm) {
-  auto f = gguf::GgufFile::open(test::shared_path(std::string("models/vocab/ggml-vocab-") + GetParam() + ".gguf"));
+  auto f = gguf::GgufFile::open(
+      test::shared_path(std::string("models/vocab/ggml-vocab-") + GetParam() + ".gguf"));
   ASSERT_TRUE(f.ok()) << f.status().message();
   auto v = tok::load_vocab(*f);
   ASSERT_TRUE(v.ok()) << v.status().message();
@@ -89,7 +91,8 @@ TEST_P(SpecialSplit, MatchesLlamaCppAlgorithm) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vocabs, SpecialSplit,
-                         ::testing::Values("phi-3", "deepseek-llm", "mpt", "starcoder", "llama-spm"),
+                         ::testing::Values("phi-3", "deepseek-llm", "mpt", "starcoder",
+                                           "llama-spm"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)

@@ -65,9 +65,11 @@ TEST(StreamDecoder, DropsDummyPrefixAfterBos) {
 TEST(StreamDecoder, InvalidBytesAreNotHeldForever) {
   const Tokenizer& tok = spm();
   StreamDecoder d(tok, false);
-  EXPECT_EQ(d.push(byte_token(0xFF)), "\xFF");          // can never start a character
+  EXPECT_EQ(d.push(byte_token(0xFF)), "\xFF");  // can never start a character
   EXPECT_EQ(d.push(byte_token(0xE2)), "");
-  EXPECT_EQ(d.push(byte_token('A')), "\xE2" "A");       // broken sequence: emitted as-is
+  EXPECT_EQ(d.push(byte_token('A')),
+            "\xE2"
+            "A");  // broken sequence: emitted as-is
   EXPECT_EQ(d.push(byte_token(0xF0)), "");
   EXPECT_EQ(d.flush(), "\xF0");
   EXPECT_EQ(d.push(-5), "");

@@ -16,7 +16,8 @@ Tokenizer& vocab(const char* name) {
   static std::map<std::string, test::Loaded> cache;
   auto it = cache.find(name);
   if (it == cache.end()) {
-    auto l = test::load_tokenizer(shared_path(std::string("models/vocab/ggml-vocab-") + name + ".gguf"));
+    auto l =
+        test::load_tokenizer(shared_path(std::string("models/vocab/ggml-vocab-") + name + ".gguf"));
     EXPECT_TRUE(l.ok()) << l.status().message();
     if (!l.ok()) std::abort();
     it = cache.emplace(name, std::move(l).value()).first;
@@ -69,7 +70,8 @@ class NoVectors : public ::testing::TestWithParam<const char*> {};
 TEST_P(NoVectors, LoadAndRoundTrip) {
   const Tokenizer& tok = vocab(GetParam());
   // (lossless() may be false: NeoX has no tokens for bytes that never occur in UTF-8.)
-  const std::string inp = test::read_file(shared_path("models/vocab/ggml-vocab-llama-spm.gguf.inp"));
+  const std::string inp =
+      test::read_file(shared_path("models/vocab/ggml-vocab-llama-spm.gguf.inp"));
   const std::string sep = "\n__ggml_vocab_test__\n";
   for (size_t pos = 0, e; pos < inp.size(); pos = e + sep.size()) {
     e = inp.find(sep, pos);
@@ -161,11 +163,20 @@ TEST(Tokenizer, NeoxUserDefinedSpaceRuns) {
 
 TEST(Tokenizer, InvalidUtf8NeverCrashesAndRoundTrips) {
   const std::vector<std::string> bad = {
-      "\xFF", "\xC3", "abc\xE2\x82", "\xF0\x9F\x98", "\x80\x80 x \xBF", "a\xC3(b", "\xED\xA0\x80",
-      std::string("nul\0byte", 8), "\xF8\x88\x80\x80\x80", "  \xFE\xFE  \n\n\xC0\xAF",
+      "\xFF",
+      "\xC3",
+      "abc\xE2\x82",
+      "\xF0\x9F\x98",
+      "\x80\x80 x \xBF",
+      "a\xC3(b",
+      "\xED\xA0\x80",
+      std::string("nul\0byte", 8),
+      "\xF8\x88\x80\x80\x80",
+      "  \xFE\xFE  \n\n\xC0\xAF",
   };
-  for (const char* name : {"llama-spm", "gpt-2", "llama-bpe", "deepseek-llm", "deepseek-coder", "falcon",
-                           "starcoder", "mpt", "phi-3", "refact", "baichuan", "gpt-neox"}) {
+  for (const char* name :
+       {"llama-spm", "gpt-2", "llama-bpe", "deepseek-llm", "deepseek-coder", "falcon", "starcoder",
+        "mpt", "phi-3", "refact", "baichuan", "gpt-neox"}) {
     const Tokenizer& tok = vocab(name);
     for (const auto& s : bad) {
       for (bool special : {false, true}) {
@@ -189,7 +200,10 @@ TEST(Tokenizer, RandomBytesRoundTrip) {
       for (char& c : s) {
         // Mostly ASCII and spaces, some high bytes; never U+2581 (SPM treats it as a space).
         const uint32_t r = rng() % 100;
-        c = r < 60 ? (char)(' ' + rng() % 95) : r < 75 ? ' ' : r < 80 ? '\n' : (char)(0x80 + rng() % 0x60);
+        c = r < 60   ? (char)(' ' + rng() % 95)
+            : r < 75 ? ' '
+            : r < 80 ? '\n'
+                     : (char)(0x80 + rng() % 0x60);
       }
       EXPECT_EQ(tok.decode(tok.encode(s, false, false)), s) << name;
     }

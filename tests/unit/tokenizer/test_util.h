@@ -14,7 +14,9 @@
 
 namespace uma::test {
 
-inline std::string shared_path(const std::string& rel) { return std::string(UMA_SHARED_DIR) + "/" + rel; }
+inline std::string shared_path(const std::string& rel) {
+  return std::string(UMA_SHARED_DIR) + "/" + rel;
+}
 
 inline std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -45,7 +45,8 @@ Vectors read_vectors(const std::string& base) {
 class VocabVectors : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(VocabVectors, MatchLlamaCpp) {
-  const std::string base = shared_path(std::string("models/vocab/ggml-vocab-") + GetParam() + ".gguf");
+  const std::string base =
+      shared_path(std::string("models/vocab/ggml-vocab-") + GetParam() + ".gguf");
   if (!std::filesystem::exists(base)) GTEST_SKIP() << base << " not present";
   auto loaded = test::load_tokenizer(base);
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
@@ -66,8 +67,9 @@ TEST_P(VocabVectors, MatchLlamaCpp) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vocabs, VocabVectors,
-                         ::testing::Values("llama-spm", "phi-3", "gpt-2", "deepseek-coder", "deepseek-llm",
-                                           "falcon", "mpt", "refact", "starcoder", "llama-bpe"),
+                         ::testing::Values("llama-spm", "phi-3", "gpt-2", "deepseek-coder",
+                                           "deepseek-llm", "falcon", "mpt", "refact", "starcoder",
+                                           "llama-bpe"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)
