@@ -151,8 +151,11 @@ std::string Tokenizer::decode(const std::vector<TokenId>& ids, bool special) con
   // The SPM dummy prefix: the first piece that renders loses one leading space (llama.cpp strips
   // it from the first token; here leading tokens that render as nothing, such as BOS, are skipped).
   bool strip = impl_->vocab.add_space_prefix;
+  const tok::Vocab& v = impl_->vocab;
   for (TokenId id : ids) {
-    const std::string piece = token_to_piece(id, special);
+    if (id < 0 || id >= v.n_vocab()) continue;
+    if (!special && (v.attr[id] & (tok::kAttrUnknown | tok::kAttrControl))) continue;
+    const std::string& piece = v.piece[id];  // as token_to_piece, without a copy
     if (piece.empty()) continue;
     if (strip && piece[0] == ' ')
       out.append(piece, 1);
