@@ -1,6 +1,7 @@
-// Inference state for one sequence over a loaded Model: KV cache, thread pool, activation
-// buffers. decode() runs the forward pass over a batch of new tokens (prefill a whole prompt in
-// one call, then one token per call) and returns logits.
+// Inference state over a loaded Model: a paged KV cache shared by up to n_seq sequences, the
+// thread pool and activation buffers. decode_batch() runs one forward pass over tokens from any
+// mix of sequences (continuous batching: prefill chunks and decode steps together); decode() is
+// the single-sequence convenience (sequence 0: prefill a prompt in one call, then one token).
 #pragma once
 
 #include <cstdint>
@@ -18,45 +19,63 @@
 namespace uma {
 
 struct ContextParams {
-  int64_t n_ctx = 0;           // 0: the model's training context
+  int64_t n_ctx = 0;           // max positions per sequence; 0: the model's training context
+  int32_t n_seq = 1;           // sequences (slots) sharing the KV pool
+  int64_t kv_tokens = 0;       // KV pool size in positions; 0: n_ctx × n_seq
   int32_t n_threads = 0;       // 0: physical cores
-  int64_t n_batch = 512;       // tokens per forward chunk during prefill
+  int64_t n_batch = 512;       // tokens per forward chunk
   DType kv_type = DType::F16;  // F16 or F32
+};
+
+// One token of a batch: it is appended to sequence `seq` at that sequence's next position.
+struct BatchToken {
+  TokenId token;
+  int32_t seq;
+  bool logits;  // return this token's logits
 };
 
 class Context {
  public:
   static Result<std::unique_ptr<Context>> create(const Model& model, const ContextParams& params);
 
-  // Append `tokens` at positions n_past() .. n_past()+n-1. Returns the logits of the last token
-  // ([n_vocab]) or, with all_logits, of every token ([n, n_vocab], row-major).
-  // Errors: empty batch, token id out of range, context full.
+  // Append the tokens (in order) to their sequences and run the forward pass. Returns the logits
+  // of the tokens marked `logits`, in batch order ([n_marked, n_vocab], row-major).
+  // Errors (nothing changed): empty batch, bad token id or sequence, context or KV pool full.
+  Result<std::span<const float>> decode_batch(std::span<const BatchToken> batch);
+
+  // Sequence 0: append `tokens`; logits of the last token ([n_vocab]) or of all ([n, n_vocab]).
   Result<std::span<const float>> decode(std::span<const TokenId> tokens, bool all_logits = false);
 
-  int64_t n_past() const { return n_past_; }
-  int64_t n_ctx() const { return kv_.n_ctx(); }
+  int64_t n_past(int32_t seq = 0) const { return seq_len_[(size_t)seq]; }
+  int64_t n_ctx() const { return n_ctx_; }
+  int32_t n_seq() const { return kv_.n_seq(); }
   int32_t n_threads() const { return pool_.n_threads(); }
   const Model& model() const { return model_; }
+  const KvCache& kv() const { return kv_; }
   uint64_t kv_bytes() const { return kv_.bytes(); }
-  // Forget positions >= n (n <= n_past()): rewinds the sequence, e.g. to reuse a prompt prefix.
-  void truncate(int64_t n) { n_past_ = n < n_past_ ? (n < 0 ? 0 : n) : n_past_; }
+  // Forget positions >= n of a sequence (0 frees it); its KV blocks return to the pool.
+  void truncate(int64_t n, int32_t seq = 0);
 
  private:
   Context(const Model& model, int32_t n_threads);
   Status alloc_buffers();
-  // One chunk of at most n_batch tokens; writes the logits of the last row (or of all rows) to out.
-  void forward(const TokenId* tokens, int64_t n, int64_t pos0, bool all_logits, float* out);
-  void attention(int64_t il, int64_t n, int64_t pos0);
+  // One chunk of at most n_batch tokens (positions already assigned in pos_); writes the logits
+  // of the marked rows to out.
+  void forward(const BatchToken* batch, const int64_t* pos, int64_t n, float* out);
+  void attention(int64_t il, const BatchToken* batch, const int64_t* pos, int64_t n);
 
   const Model& model_;
   ThreadPool pool_;
   KvCache kv_;
+  int64_t n_ctx_ = 0;
   int64_t n_batch_ = 512;
-  int64_t n_past_ = 0;
+  std::vector<int64_t> seq_len_;
   kernels::MatmulScratch mm_;
   // Activations for one chunk: x (residual), xb (normed / attention out), q, k, v, ffn hidden.
   AlignedBuffer<float> x_, xb_, q_, k_, v_, att_, hg_, hu_, scores_;
   std::vector<float> logits_;
+  std::vector<BatchToken> tmp_batch_;
+  std::vector<int64_t> pos_;
 };
 
 }  // namespace uma

@@ -14,7 +14,7 @@
 
 namespace uma {
 
-void Context::forward(const TokenId* tokens, int64_t n, int64_t pos0, bool all_logits, float* out) {
+void Context::forward(const BatchToken* batch, const int64_t* pos, int64_t n, float* out) {
   const HParams& hp = model_.hparams();
   const ModelWeights& w = model_.weights();
   const ArchTraits& tr = model_.traits();
@@ -26,7 +26,7 @@ void Context::forward(const TokenId* tokens, int64_t n, int64_t pos0, bool all_l
                                  .freq_factors = w.rope_freqs.empty() ? nullptr : w.rope_freqs.data(),
                                  .neox = tr.neox_rope};
 
-  for (int64_t t = 0; t < n; t++) kernels::get_row(w.tok_embd, tokens[t], x + t * d);  // [n, d]
+  for (int64_t t = 0; t < n; t++) kernels::get_row(w.tok_embd, batch[t].token, x + t * d);  // [n, d]
 
   for (int64_t il = 0; il < hp.n_layer; il++) {
     const LayerWeights& L = w.layers[(size_t)il];
@@ -44,16 +44,16 @@ void Context::forward(const TokenId* tokens, int64_t n, int64_t pos0, bool all_l
       for (int64_t h = 0; h < hp.n_head; h++) {
         float* qh = q + t * q_dim + h * hd;
         if (tr.qk_norm) kernels::rms_norm(qh, L.q_norm.data(), qh, hd, hp.rms_eps);
-        kernels::rope(qh, (int32_t)(pos0 + t), rope);
+        kernels::rope(qh, (int32_t)pos[t], rope);
       }
       for (int64_t h = 0; h < hp.n_head_kv; h++) {
         float* kh = k + t * kv_dim + h * hd;
         if (tr.qk_norm) kernels::rms_norm(kh, L.k_norm.data(), kh, hd, hp.rms_eps);
-        kernels::rope(kh, (int32_t)(pos0 + t), rope);
+        kernels::rope(kh, (int32_t)pos[t], rope);
       }
-      kv_.store(il, pos0 + t, k + t * kv_dim, v + t * kv_dim);
+      kv_.store(il, batch[t].seq, pos[t], k + t * kv_dim, v + t * kv_dim);
     }
-    attention(il, n, pos0);                                   // att_: [n, q_dim]
+    attention(il, batch, pos, n);                             // att_: [n, q_dim]
     kernels::matmul(pool_, L.wo, att_.data(), n, xb, mm_);    // [n, d]
     kernels::add_inplace(x, xb, n * d);
 
@@ -67,41 +67,44 @@ void Context::forward(const TokenId* tokens, int64_t n, int64_t pos0, bool all_l
   }
 
   // --- output: only the rows whose logits are wanted ---
-  const int64_t first = all_logits ? 0 : n - 1, rows = n - first;
-  for (int64_t t = first; t < n; t++)
-    kernels::rms_norm(x + t * d, w.output_norm.data(), xb + (t - first) * d, d, hp.rms_eps);
+  int64_t rows = 0;
+  for (int64_t t = 0; t < n; t++)
+    if (batch[t].logits) kernels::rms_norm(x + t * d, w.output_norm.data(), xb + rows++ * d, d, hp.rms_eps);
+  if (rows == 0) return;
   kernels::matmul(pool_, w.output, xb, rows, out, mm_);  // [rows, n_vocab]
 }
 
-// Causal scaled dot-product attention over the KV cache for the chunk's n tokens:
-//   att[t, h] = Σ_j softmax_j(q[t,h]·k[j,g] / √hd) v[j,g],  j ≤ pos0+t,  g = h / (n_head/n_head_kv)
+// Causal scaled dot-product attention of each token over its own sequence's KV cache:
+//   att[t, h] = Σ_j softmax_j(q[t,h]·k[s,j,g] / √hd) v[s,j,g],  j ≤ pos[t],  s = seq of t,
+//   g = h / (n_head/n_head_kv)
 // With an f16 cache, q and the probabilities are rounded to f16 before their dot products, as
 // llama.cpp's f16 mat-muls do, so outputs track it closely.
-void Context::attention(int64_t il, int64_t n, int64_t pos0) {
+void Context::attention(int64_t il, const BatchToken* batch, const int64_t* pos, int64_t n) {
   const HParams& hp = model_.hparams();
   const int64_t hd = hp.head_dim_k, q_dim = hp.n_head * hd, group = hp.n_head / hp.n_head_kv;
   const bool f16 = kv_.type() == DType::F16;
   const float scale = 1.0f / std::sqrt((float)hd);
-  const int64_t n_ctx = kv_.n_ctx();
+  const int64_t n_ctx = n_ctx_;
   // Short contexts of small models are cheaper on one thread than waking the others.
   const size_t items = (size_t)(n * hp.n_head);
-  const bool small = (pos0 + n) * n * hp.n_head * hd < (1 << 15);
+  const bool small = (pos[n - 1] + 1) * n * hp.n_head * hd < (1 << 15);
   pool_.parallel_for(items, small ? items : 1, [&](int ith, size_t b, size_t e) {
     float* sc = scores_.data() + (size_t)ith * (size_t)(n_ctx + 2 * hd);
     float* qv = sc + n_ctx;  // q (rounded) [hd]
     float* acc = qv + hd;    // output accumulator [hd]
     for (size_t i = b; i < e; i++) {
       const int64_t t = (int64_t)i / hp.n_head, h = (int64_t)i % hp.n_head, g = h / group;
-      const int64_t n_kv = pos0 + t + 1;
+      const int32_t seq = batch[t].seq;
+      const int64_t n_kv = pos[t] + 1;
       const float* qh = q_.data() + t * q_dim + h * hd;
       for (int64_t c = 0; c < hd; c++) qv[c] = f16 ? f16_to_f32(f32_to_f16(qh[c])) : qh[c];
       for (int64_t j = 0; j < n_kv; j++) {
         float s = 0.f;
         if (f16) {
-          const auto* kr = reinterpret_cast<const uint16_t*>(kv_.k_row(il, j)) + g * hd;
+          const auto* kr = reinterpret_cast<const uint16_t*>(kv_.k_row(il, seq, j)) + g * hd;
           for (int64_t c = 0; c < hd; c++) s += qv[c] * f16_to_f32(kr[c]);
         } else {
-          const auto* kr = reinterpret_cast<const float*>(kv_.k_row(il, j)) + g * hd;
+          const auto* kr = reinterpret_cast<const float*>(kv_.k_row(il, seq, j)) + g * hd;
           for (int64_t c = 0; c < hd; c++) s += qv[c] * kr[c];
         }
         sc[j] = s * scale;
@@ -111,10 +114,10 @@ void Context::attention(int64_t il, int64_t n, int64_t pos0) {
       for (int64_t j = 0; j < n_kv; j++) {
         if (f16) {
           const float p = f16_to_f32(f32_to_f16(sc[j]));
-          const auto* vr = reinterpret_cast<const uint16_t*>(kv_.v_row(il, j)) + g * hd;
+          const auto* vr = reinterpret_cast<const uint16_t*>(kv_.v_row(il, seq, j)) + g * hd;
           for (int64_t c = 0; c < hd; c++) acc[c] += p * f16_to_f32(vr[c]);
         } else {
-          const auto* vr = reinterpret_cast<const float*>(kv_.v_row(il, j)) + g * hd;
+          const auto* vr = reinterpret_cast<const float*>(kv_.v_row(il, seq, j)) + g * hd;
           for (int64_t c = 0; c < hd; c++) acc[c] += sc[j] * vr[c];
         }
       }
