@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "core/dtype.h"
 #include "gguf/gguf.h"
@@ -189,17 +190,7 @@ int cmd_info(int argc, char** argv) {
       "context size in tokens for the memory estimate (default: the model's training context)");
   app.add_option("--kv-type", o.kv_type, "KV cache type for the memory estimate: f16, f32, q8_0")
       ->check(CLI::IsMember({"f16", "f32", "q8_0"}));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    // One line, like every other uma error; --help has the details.
-    std::string what = e.what();
-    std::replace(what.begin(), what.end(), '\n', ' ');
-    std::fprintf(stderr, "uma info: %s (see 'uma info --help')\n", what.c_str());
-    return 2;
-  }
+  if (auto rc = parse_args(app, argc, argv, "info")) return *rc;
   if (ctx_opt->count() > 0) {
     const char* end = ctx_arg.data() + ctx_arg.size();
     auto [p, ec] = std::from_chars(ctx_arg.data(), end, o.n_ctx);

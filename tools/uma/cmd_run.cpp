@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "model/context.h"
 #include "model/model.h"
@@ -118,11 +119,7 @@ int cmd_run(int argc, char** argv) {
   app.add_flag("--ignore-eos", o.ignore_eos, "keep generating after an end-of-text token");
   app.add_flag("--no-bos", o.no_bos, "do not add the BOS token to the prompt");
   app.add_flag("--special", o.special, "parse special tokens (e.g. <|im_start|>) in the prompt");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  if (auto rc = parse_args(app, argc, argv, "run")) return *rc;
   if (Status st = sampling::validate(o.sp); !st.is_ok()) return fail(st);
   if (o.n_ctx < 0) return fail(error("--ctx-size must be >= 0"));
   if (o.n_threads < 0) return fail(error("--threads must be >= 0"));

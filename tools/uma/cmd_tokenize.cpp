@@ -7,6 +7,7 @@
 #include <iterator>
 #include <string>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "gguf/gguf.h"
 #include "tokenizer/tokenizer.h"
@@ -22,16 +23,7 @@ int cmd_tokenize(int argc, char** argv) {
       app.add_option("-p,--prompt", prompt, "text to tokenize (default: read stdin)");
   app.add_flag("--no-bos", no_bos, "do not add the BOS/EOS tokens the vocab asks for");
   app.add_flag("--special", special, "match special token texts such as <|im_start|> in the text");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    std::replace(what.begin(), what.end(), '\n', ' ');
-    std::fprintf(stderr, "uma tokenize: %s (see 'uma tokenize --help')\n", what.c_str());
-    return 2;
-  }
+  if (auto rc = parse_args(app, argc, argv, "tokenize")) return *rc;
 
   auto file = gguf::GgufFile::open(model);
   if (!file.ok()) {
