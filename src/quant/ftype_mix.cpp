@@ -158,7 +158,8 @@ std::optional<DType> fallback_type(DType t, int64_t row_len) {
 }
 
 Result<DType> choose_tensor_type(FileType ft, const std::string& name, const TensorShapeInfo& info,
-                                 bool pure) {
+                                 bool pure, bool* fell_back) {
+  if (fell_back) *fell_back = false;
   const uint32_t n_dims = static_cast<uint32_t>(info.ne.size());
   if (!is_quantizable_weight(name, n_dims)) return info.type;
   const int64_t nx = info.ne[0];
@@ -276,6 +277,7 @@ Result<DType> choose_tensor_type(FileType ft, const std::string& name, const Ten
   // (then F16); the legacy types have no fallback and llama.cpp refuses the file.
   std::optional<DType> fitted = fallback_type(t, nx);
   if (!fitted) return no_fit(t);
+  if (fell_back) *fell_back = *fitted != t;
   return *fitted;
 }
 

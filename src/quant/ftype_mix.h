@@ -59,8 +59,9 @@ struct TensorShapeInfo {
 // the mix rules (every quantizable tensor gets the base type), as `llama-quantize --pure`.
 // Errors, naming the tensor, where llama.cpp gives up: a legacy type (Q4_0, Q8_0, ...) or a pure
 // mix whose block size does not divide the row length, and shape info that does not fit the name.
+// `fell_back` (optional) is set when the rules' type did not fit the rows and a fallback was used.
 Result<DType> choose_tensor_type(FileType ft, const std::string& name, const TensorShapeInfo& info,
-                                 bool pure);
+                                 bool pure, bool* fell_back = nullptr);
 
 // The per-tensor fallback on its own: the type llama.cpp substitutes when `t`'s block size does
 // not divide `row_len` (Q4_K -> Q5_0, Q6_K -> Q8_0, ..., then F16). nullopt where llama.cpp has
