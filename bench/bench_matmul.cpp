@@ -1,0 +1,66 @@
+// Kernel micro-benchmark: matmul of a quantized weight matrix with f32 activations, for decode
+// (1 token: memory-bound, reports weight GB/s) and prefill (many tokens: compute-bound, reports
+// GMAC/s). Usage: bench_matmul [--benchmark_filter=...]; sizes are Llama-3-8B-like FFN rows.
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernels/cpu/matmul.h"
+#include "quant/quant.h"
+
+namespace {
+
+struct Fixture {
+  std::vector<uint8_t> w;
+  uma::kernels::MatView view;
+  std::vector<float> x, y;
+};
+
+Fixture make(uma::DType t, int64_t n_in, int64_t n_out, int64_t n_tok) {
+  Fixture f;
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0.f, 0.02f);
+  std::vector<float> row((size_t)n_in);
+  const size_t rb = *uma::dtype_row_bytes(t, (uint64_t)n_in);
+  f.w.resize(rb * (size_t)n_out);
+  for (int64_t r = 0; r < n_out; r++) {
+    for (auto& v : row) v = nd(rng);
+    uma::quant::quantize_row(t, row.data(), f.w.data() + rb * r, n_in);
+  }
+  f.view = {.type = t, .data = f.w.data(), .n_in = n_in, .n_out = n_out, .row_bytes = rb};
+  f.x.resize((size_t)(n_in * n_tok));
+  for (auto& v : f.x) v = nd(rng);
+  f.y.resize((size_t)(n_out * n_tok));
+  return f;
+}
+
+void BM_matmul(benchmark::State& state, uma::DType t, int64_t n_tok) {
+  const int threads = (int)state.range(0);
+  const int64_t n_in = 4096, n_out = n_tok == 1 ? 14336 : 2048;
+  Fixture f = make(t, n_in, n_out, n_tok);
+  uma::ThreadPool pool(threads);
+  uma::kernels::MatmulScratch scratch;
+  for (auto _ : state) {
+    uma::kernels::matmul(pool, f.view, f.x.data(), n_tok, f.y.data(), scratch);
+    benchmark::DoNotOptimize(f.y.data());
+  }
+  state.SetBytesProcessed((int64_t)state.iterations() * (int64_t)f.w.size());
+  state.counters["GMAC/s"] = benchmark::Counter((double)n_in * n_out * n_tok * state.iterations(),
+                                                benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+}  // namespace
+
+#define UMA_BENCH_TYPE(T)                                                              \
+  BENCHMARK_CAPTURE(BM_matmul, T##_tg, uma::DType::T, 1)->Arg(1)->Arg(2)->UseRealTime(); \
+  BENCHMARK_CAPTURE(BM_matmul, T##_pp64, uma::DType::T, 64)->Arg(2)->UseRealTime();
+
+UMA_BENCH_TYPE(Q4_0)
+UMA_BENCH_TYPE(Q8_0)
+UMA_BENCH_TYPE(Q4_K)
+UMA_BENCH_TYPE(Q6_K)
+UMA_BENCH_TYPE(F16)
+
+BENCHMARK_MAIN();
