@@ -51,7 +51,8 @@ const std::vector<Shape>& builtin_shapes();
 const Shape* find_shape(std::string_view name);
 std::string shape_names();  // "tiny, llama3-1b, ..." for help and errors
 
-// Tensors in file order: rope_freqs (if any), token_embd, blocks 0..n-1, output_norm, output.
+// Tensors in the converter's order: rope_freqs (if any), token_embd, blocks 0..n-1,
+// output_norm, output (synth_model reorders them for quantized files, as llama-quantize does).
 std::vector<TensorSpec> shape_tensors(const Shape& s);
 
 // The rope_freqs.weight values (llama.cpp convert_hf_to_gguf.py, LlamaModel: frequencies whose

@@ -144,7 +144,16 @@ Result<SynthSummary> synth_model(const SynthOptions& o) {
   if (!vocab.ok()) return vocab.status().with_context("vocab");
 
   const Shape& s = *shape;
-  const std::vector<TensorSpec> specs = shape_tensors(s);
+  const DType base = quant::file_type_base_type(*ft);
+  const bool quantized = base != DType::F32 && base != DType::F16 && base != DType::BF16;
+  std::vector<TensorSpec> specs = shape_tensors(s);
+  // A float file keeps the converter's order. llama-quantize writes tensors in the order of
+  // llama.cpp's weight map: tensors outside the blocks first, then block by block, each group
+  // sorted by name (weight_name_comparer in llama-model-loader.h). Quantized files follow it.
+  if (quantized)
+    std::stable_sort(specs.begin(), specs.end(), [](const TensorSpec& x, const TensorSpec& y) {
+      return x.layer != y.layer ? x.layer < y.layer : x.name < y.name;
+    });
   std::vector<DType> types;
   SynthSummary sum;
   for (const TensorSpec& t : specs) {
@@ -165,7 +174,6 @@ Result<SynthSummary> synth_model(const SynthOptions& o) {
     sum.tensor_bytes += *dtype_row_bytes(*ty, t.ne[0]) * (uint64_t)(t.n_elements() / t.ne[0]);
     sum.type_counts[*ty]++;
   }
-  const DType base = quant::file_type_base_type(*ft);
   const std::string type_name(quant::file_type_name(*ft));
 
   gguf::Writer w;
@@ -189,7 +197,6 @@ Result<SynthSummary> synth_model(const SynthOptions& o) {
   w.set_u32(a + "rope.dimension_count", (uint32_t)s.head_dim);
   auto note = copy_tokenizer(*vocab, s.n_vocab, w);
   if (!note.ok()) return note.status();
-  const bool quantized = base != DType::F32 && base != DType::F16 && base != DType::BF16;
   if (quantized) w.set_u32("general.quantization_version", 2);
   sum.description = "uma synth: random weights (seed " + std::to_string(o.seed) + ", std " +
                     std::to_string(o.weight_std).substr(0, 6) + ") with the shape of " +

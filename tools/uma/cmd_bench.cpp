@@ -1,11 +1,304 @@
-// uma bench — being built (see the open issue); until then it says so and exits 1.
-#include <cstdio>
+// uma bench: llama-bench-style speed test — prompt processing (pp: P random tokens in one
+// decode), generation (tg: N single-token decodes) at optional context depths, time to first
+// token, peak RSS, and the machine's memory read bandwidth measured in the same run, from which
+// the decode roofline (bandwidth ÷ bytes read per token) and the fraction reached follow.
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench_metrics.h"
+#include "cli_util.h"
 #include "commands.h"
+#include "core/membw.h"
+#include "model/context.h"
+#include "model/model.h"
+#include "quant/ftype_mix.h"
 
 namespace uma::cli {
-int cmd_bench(int, char**) {
-  std::fprintf(stderr, "uma bench: not implemented yet\n");
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+struct BenchOptions {
+  std::string model;
+  std::vector<int64_t> n_prompt{512}, n_gen{128}, depth{0};
+  int reps = 5;
+  int32_t n_threads = 0;
+  std::string kv_type = "f16";
+  int64_t bw_mib = 1024;
+  bool json = false;
+};
+
+struct TestResult {
+  std::string test;  // "pp512" / "tg128"
+  bool is_tg = false;
+  int64_t n = 0, depth = 0;
+  std::vector<double> tps;      // tokens/s per repetition
+  std::vector<double> seconds;  // wall time per repetition
+};
+
+TestResult make_test(bool is_tg, int64_t n, int64_t depth) {
+  TestResult t;
+  t.test = (is_tg ? "tg" : "pp") + std::to_string(n);
+  t.is_tg = is_tg;
+  t.n = n;
+  t.depth = depth;
+  return t;
+}
+
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "uma bench: %s\n", msg.c_str());
   return 1;
 }
+
+// Peak resident set (VmHWM, Linux) in bytes; getrusage's ru_maxrss elsewhere.
+uint64_t peak_rss_bytes() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return (uint64_t)ru.ru_maxrss * 1024;
+}
+
+// The file type's llama.cpp name; files without general.file_type (or an unknown id) are named
+// after the type holding the most bytes.
+std::string file_type_label(const gguf::GgufFile& f) {
+  if (const gguf::Value* v = f.find("general.file_type"))
+    if (auto id = v->as_uint())
+      if (auto ft = quant::file_type_from_id(*id)) return std::string(quant::file_type_name(*ft));
+  std::vector<std::pair<DType, uint64_t>> by_type;
+  for (const auto& t : f.tensors()) {
+    auto it = std::find_if(by_type.begin(), by_type.end(), [&](auto& p) { return p.first == t.type; });
+    if (it == by_type.end()) by_type.push_back({t.type, t.nbytes});
+    else it->second += t.nbytes;
+  }
+  if (by_type.empty()) return "?";
+  auto top = std::max_element(by_type.begin(), by_type.end(),
+                              [](auto& a, auto& b) { return a.second < b.second; });
+  std::string name(dtype_name(top->first));
+  for (char& c : name) c = (char)std::toupper((unsigned char)c);
+  return name;
+}
+
+// Shows which test is running, on a terminal only (the report itself goes to stdout).
+void status_line(const std::string& s) {
+  static const bool tty = isatty(STDERR_FILENO) == 1;
+  if (tty) std::fprintf(stderr, "\r\033[Kuma bench: %s", s.c_str());
+}
+
+std::string test_label(const TestResult& r) {
+  return r.test + (r.depth > 0 ? " @ d" + std::to_string(r.depth) : "");
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), f, v);
+  return buf;
+}
+
+}  // namespace
+
+int cmd_bench(int argc, char** argv) {
+  BenchOptions o;
+  CLI::App app{"Measure prompt and generation speed, time to first token, peak memory and the "
+               "fraction of the memory-bandwidth roofline reached (like llama-bench)",
+               "uma bench"};
+  app.add_option("-m,--model", o.model, "GGUF model file")->required();
+  app.add_option("-p,--n-prompt", o.n_prompt, "prompt tokens per pp test, comma list (0: none)")
+      ->delimiter(',')->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  app.add_option("-n,--n-gen", o.n_gen, "generated tokens per tg test, comma list (0: none)")
+      ->delimiter(',')->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  app.add_option("-d,--depth", o.depth, "tokens already in the context, comma list")
+      ->delimiter(',')->check(CLI::Range(int64_t{0}, int64_t{1} << 22));
+  app.add_option("-r,--repetitions", o.reps, "repetitions of each test")->check(CLI::Range(1, 1000));
+  app.add_option("-t,--threads", o.n_threads, "threads (default: physical cores)")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--kv-type", o.kv_type, "KV cache type: f16 or f32")
+      ->check(CLI::IsMember({"f16", "f32"}));
+  app.add_option("--bw-buffer-mib", o.bw_mib, "size of the bandwidth probe's buffer in MiB")
+      ->check(CLI::Range(int64_t{16}, int64_t{1} << 16));
+  app.add_flag("--json", o.json, "print one JSON object instead of a markdown table");
+  if (auto rc = parse_args(app, argc, argv, "bench")) return *rc;
+
+  std::vector<TestResult> tests;
+  int64_t max_p = 0, max_n = 0, max_d = 0;
+  for (int64_t d : o.depth) {
+    max_d = std::max(max_d, d);
+    for (int64_t p : o.n_prompt)
+      if (p > 0) tests.push_back(make_test(false, p, d));
+    for (int64_t n : o.n_gen)
+      if (n > 0) tests.push_back(make_test(true, n, d));
+  }
+  for (int64_t p : o.n_prompt) max_p = std::max(max_p, p);
+  for (int64_t n : o.n_gen) max_n = std::max(max_n, n);
+  if (tests.empty()) {
+    std::fprintf(stderr, "uma bench: nothing to run: -p and -n are both 0 (see 'uma bench --help')\n");
+    return 2;
+  }
+
+  auto model = Model::load(o.model);
+  if (!model.ok()) return fail(model.status().message());
+  const Model& m = **model;
+  const HParams& hp = m.hparams();
+  const DType kv_type = o.kv_type == "f32" ? DType::F32 : DType::F16;
+  const int64_t n_ctx = max_d + std::max(max_p, max_n);
+  auto ctx_r = Context::create(m, {.n_ctx = n_ctx, .n_threads = o.n_threads, .kv_type = kv_type});
+  if (!ctx_r.ok()) return fail(ctx_r.status().message());
+  Context& ctx = **ctx_r;
+
+  // Random token ids, as llama-bench uses: the cost of a step does not depend on them.
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<TokenId> pick(0, (TokenId)hp.n_vocab - 1);
+  auto random_tokens = [&](int64_t n) {
+    std::vector<TokenId> t((size_t)n);
+    for (auto& x : t) x = pick(rng);
+    return t;
+  };
+  auto decode = [&](const std::vector<TokenId>& t) -> Status {
+    auto r = ctx.decode(t);
+    return r.ok() ? Status::ok() : r.status();
+  };
+
+  // Warm-up: pages the mapped weights in and wakes the threads, outside any timing.
+  status_line("warm-up");
+  if (Status s = decode(random_tokens(std::min<int64_t>(std::max<int64_t>(max_p, 1), 32))); !s)
+    return fail(s.message());
+  ctx.truncate(0);
+  if (Status s = decode(random_tokens(1)); !s) return fail(s.message());
+
+  // Tests are grouped by depth (in -d order): the depth prefix is decoded once, untimed, and
+  // every repetition truncates back to it.
+  int64_t cur_depth = -1;
+  for (TestResult& t : tests) {
+    if (t.depth != cur_depth) {
+      ctx.truncate(0);
+      if (t.depth > 0) {
+        status_line("filling the context to depth " + std::to_string(t.depth));
+        if (Status s = decode(random_tokens(t.depth)); !s) return fail(s.message());
+      }
+      cur_depth = t.depth;
+    }
+    for (int r = 0; r < o.reps; r++) {
+      status_line(test_label(t) + ", repetition " + std::to_string(r + 1) + "/" + std::to_string(o.reps));
+      ctx.truncate(t.depth);
+      double sec = 0;
+      if (!t.is_tg) {
+        const std::vector<TokenId> prompt = random_tokens(t.n);
+        const auto t0 = Clock::now();
+        if (Status s = decode(prompt); !s) return fail(s.message());
+        sec = seconds_since(t0);
+      } else {
+        const std::vector<TokenId> gen = random_tokens(t.n);
+        const auto t0 = Clock::now();
+        for (int64_t i = 0; i < t.n; i++)
+          if (Status s = decode({gen[(size_t)i]}); !s) return fail(s.message());
+        sec = seconds_since(t0);
+      }
+      t.seconds.push_back(sec);
+      t.tps.push_back(sec > 0 ? (double)t.n / sec : 0.0);
+    }
+  }
+
+  // Peak RSS before the probe, whose buffer is not the model's memory.
+  const uint64_t peak_rss = peak_rss_bytes();
+  status_line("measuring memory read bandwidth");
+  auto bw = measure_read_bandwidth({.n_threads = ctx.n_threads(),
+                                    .buffer_bytes = (size_t)o.bw_mib << 20, .passes = 5});
+  status_line("");
+  if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r\033[K");
+  if (!bw.ok()) return fail(bw.status().message());
+  const double bandwidth = bw->bytes_per_s;
+
+  // Bytes per decoded token: weights + the KV cache read at the tg test's depth.
+  std::vector<bench::TensorBytes> tb;
+  uint64_t file_tensor_bytes = 0, n_params = 0;
+  for (const auto& t : m.file().tensors()) {
+    tb.push_back({t.name, t.nbytes});
+    file_tensor_bytes += t.nbytes;
+    n_params += t.n_elements();
+  }
+  const uint64_t weight_bpt = bench::weight_bytes_per_token(tb);
+  const bench::KvShape kv{.n_layer = hp.n_layer, .n_embd_k = hp.n_embd_k_gqa(),
+                          .n_embd_v = hp.n_embd_v_gqa(), .elem_bytes = kv_type == DType::F32 ? 4 : 2};
+  auto bytes_per_token = [&](const TestResult& t) {
+    return weight_bpt + bench::kv_bytes_per_token(kv, bench::tg_mean_positions(t.depth, t.n));
+  };
+  const TestResult* first_tg = nullptr;
+  const TestResult* first_pp = nullptr;
+  for (const auto& t : tests) {
+    if (t.is_tg && !first_tg) first_tg = &t;
+    if (!t.is_tg && !first_pp) first_pp = &t;
+  }
+  // Time to first token: a prompt of the first -p length (at the first depth) decoded until its
+  // logits exist; without pp tests, the first single-token decode.
+  const double ttft_ms = first_pp ? bench::summarize(first_pp->seconds).median * 1e3
+                                  : bench::summarize(first_tg->seconds).min / first_tg->n * 1e3;
+  const uint64_t bpt = first_tg ? bytes_per_token(*first_tg) : weight_bpt;
+  const double roofline =
+      first_tg ? bench::roofline_fraction(bench::summarize(first_tg->tps).median, (double)bpt, bandwidth)
+               : 0.0;
+  const std::string type = file_type_label(m.file());
+
+  if (o.json) {
+    nlohmann::ordered_json j;
+    j["model"] = o.model;
+    j["type"] = type;
+    j["threads"] = ctx.n_threads();
+    j["bandwidth_bytes_per_s"] = bandwidth;
+    j["bytes_per_token"] = bpt;
+    j["peak_rss_bytes"] = peak_rss;
+    j["ttft_ms"] = ttft_ms;
+    j["results"] = nlohmann::ordered_json::array();
+    for (const auto& t : tests) {
+      const bench::Summary s = bench::summarize(t.tps);
+      j["results"].push_back({{"test", t.test},
+                              {"depth", t.depth},
+                              {"tokens_per_s", {{"median", s.median}, {"min", s.min}, {"max", s.max}}}});
+    }
+    j["roofline_fraction"] = first_tg ? nlohmann::ordered_json(roofline) : nlohmann::ordered_json();
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+
+  std::string name = o.model.substr(o.model.find_last_of('/') == std::string::npos ? 0 : o.model.find_last_of('/') + 1);
+  std::printf("| model | type | size | params | threads | test | t/s | min | max | roofline |\n");
+  std::printf("| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n");
+  for (const auto& t : tests) {
+    const bench::Summary s = bench::summarize(t.tps);
+    const std::string roof =
+        t.is_tg ? fmt("%.2f", bench::roofline_fraction(s.median, (double)bytes_per_token(t), bandwidth)) : "";
+    std::printf("| %s | %s | %.2f GiB | %.2f B | %d | %s | %.2f | %.2f | %.2f | %s |\n", name.c_str(),
+                type.c_str(), file_tensor_bytes / (1024.0 * 1024 * 1024), n_params / 1e9,
+                ctx.n_threads(), test_label(t).c_str(), s.median, s.min, s.max, roof.c_str());
+  }
+  std::printf("\nmemory read bandwidth: %.2f GB/s (%d threads, %zu MiB buffer, best of %d passes)\n",
+              bandwidth / 1e9, bw->n_threads, bw->buffer_bytes >> 20, bw->passes);
+  if (first_tg)
+    std::printf("bytes per token (%s): %.2f MB = weights %.2f MB + KV cache %.2f MB "
+                "(%s, %.1f positions on average)\n",
+                test_label(*first_tg).c_str(), bpt / 1e6, weight_bpt / 1e6, (bpt - weight_bpt) / 1e6,
+                o.kv_type.c_str(), bench::tg_mean_positions(first_tg->depth, first_tg->n));
+  if (first_tg)
+    std::printf("roofline: %.2f tokens/s at that bandwidth; %s reaches %.0f%% of it\n",
+                bandwidth / (double)bpt, test_label(*first_tg).c_str(), roofline * 100);
+  std::printf("time to first token: %.1f ms (%s)\n", ttft_ms,
+              first_pp ? test_label(*first_pp).c_str() : "one token");
+  std::printf("peak RSS: %.2f GiB\n", peak_rss / (1024.0 * 1024 * 1024));
+  return 0;
+}
+
 }  // namespace uma::cli

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "core/dtype.h"
 #include "quant/ftype_mix.h"
@@ -88,16 +89,7 @@ int cmd_synth(int argc, char** argv) {
       ->check(CLI::Range(1e-6, 10.0));
   app.add_flag("--pure", o.pure, "every matrix in the base type (like llama-quantize --pure)");
   app.add_flag("--list", list, "list the shapes and types, then exit");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    std::replace(what.begin(), what.end(), '\n', ' ');
-    std::fprintf(stderr, "uma synth: %s (see 'uma synth --help')\n", what.c_str());
-    return 2;
-  }
+  if (auto rc = parse_args(app, argc, argv, "synth")) return *rc;
   if (list) {
     std::printf("shapes:\n");
     for (const auto& s : synth::builtin_shapes())
