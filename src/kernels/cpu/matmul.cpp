@@ -1,9 +1,11 @@
-// matmul: quantize activations once per token, then split output rows across threads; each thread
-// runs all tokens over its rows so a weight row is read from memory once per call.
+// matmul: quantize activations once per token, then split output rows across threads in
+// contiguous chunks (each thread streams its own slice of the weights); within a chunk the tile
+// kernels of quant_gemm.h cover rows x tokens, so a weight row is read from memory once per call.
 #include "kernels/cpu/matmul.h"
 
 #include "core/check.h"
 #include "quant/quant.h"
+#include "quant/quant_gemm.h"
 
 namespace uma::kernels {
 
@@ -21,11 +23,27 @@ void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n_tok, f
     });
     act = scratch.act.data();
   }
-  const quant::VecDotFn dot = quant::vec_dot_fn(w.type);
   // Small products are not worth waking the other threads (a wake-up costs microseconds).
   constexpr int64_t kMinParallelMacs = 1 << 16;
-  const size_t grain = w.n_in * w.n_out * n_tok < kMinParallelMacs ? (size_t)w.n_out : 8;
-  pool.parallel_for((size_t)w.n_out, grain, [&](int, size_t r0, size_t r1) {
+  const bool small = w.n_in * w.n_out * n_tok < kMinParallelMacs;
+  if (const quant::GemmFn gemm = quant::gemm_fn(w.type)) {
+    // Chunks are whole row tiles, so only the last rows of the matrix take the narrow path.
+    const size_t grain = small ? (size_t)w.n_out : (size_t)quant::kGemmRowTile;
+    pool.parallel_for((size_t)w.n_out, grain, [&](int, size_t r0, size_t r1) {
+      gemm({.n = w.n_in,
+            .w = w.row((int64_t)r0),
+            .w_stride = w.row_bytes,
+            .nr = (int64_t)(r1 - r0),
+            .a = act,
+            .a_stride = *act_row,
+            .nt = n_tok,
+            .out = y + r0,
+            .ldo = (size_t)w.n_out});
+    });
+    return;
+  }
+  const quant::VecDotFn dot = quant::vec_dot_fn(w.type);
+  pool.parallel_for((size_t)w.n_out, small ? (size_t)w.n_out : 8, [&](int, size_t r0, size_t r1) {
     for (size_t r = r0; r < r1; r++) {
       const uint8_t* wr = w.row((int64_t)r);
       for (int64_t t = 0; t < n_tok; t++)

@@ -1,0 +1,361 @@
+// AVX2/FMA/F16C tile kernels (quant_gemm.h): R weight rows x T activation rows per inner loop,
+// with R*T float accumulators in registers. Integer block sums are the scalar reference's; the
+// per-block scales are converted ahead of the dot loop (8 f16 at a time with F16C) and each
+// accumulator is reduced once at the end, which is what made the one-row kernels compute-bound.
+#include "quant/quant_avx2_gemm.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "quant/blocks.h"
+
+#define UMA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+namespace uma::quant::avx2 {
+
+namespace {
+
+constexpr int kRows = 4;        // weight rows per tile (matches kGemmRowTile)
+constexpr int kTokTile = 2;     // activation rows per tile in prefill (R*T accumulators <= 8)
+constexpr int64_t kTokBlock = 64;  // tokens whose activations stay in L2 while rows stream by
+constexpr int kChunk = 32;      // legacy blocks whose scales are converted ahead of the dot loop
+
+UMA_TARGET_AVX2 inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+UMA_TARGET_AVX2 inline __m256i load256(const void* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+UMA_TARGET_AVX2 inline __m128i load128(const void* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+// Loops a type's tile kernel K::tile<R, T>(g, r, t) over the whole [nr, nt] output: tokens in
+// blocks of kTokBlock (their activations stay cached), rows in tiles of kRows within each block,
+// then leftovers with narrower tiles.
+template <class K, int TT>
+UMA_TARGET_AVX2 void drive(const GemmArgs& g) {
+  for (int64_t tb = 0; tb < g.nt; tb += kTokBlock) {
+    const int64_t te = std::min(g.nt, tb + kTokBlock);
+    int64_t r = 0;
+    for (; r + kRows <= g.nr; r += kRows) {
+      int64_t t = tb;
+      for (; t + TT <= te; t += TT) K::template tile<kRows, TT>(g, r, t);
+      for (; t < te; ++t) K::template tile<kRows, 1>(g, r, t);
+    }
+    for (; r < g.nr; ++r)
+      for (int64_t t = tb; t < te; ++t) K::template tile<1, 1>(g, r, t);
+  }
+}
+
+template <int R, int T>
+UMA_TARGET_AVX2 inline void store_tile(const GemmArgs& g, int64_t r, int64_t t,
+                                       __m256 (&acc)[R][T], const float (&tail)[R][T]) {
+  for (int i = 0; i < R; ++i)
+    for (int j = 0; j < T; ++j) g.out[(size_t)(t + j) * g.ldo + (size_t)(r + i)] = hsum(acc[i][j]) + tail[i][j];
+}
+
+// ---- F32 / F16: plain FMA over 8 lanes; an f16 operand is widened with F16C. ----
+
+template <class E>
+struct FloatLoad;
+template <>
+struct FloatLoad<float> {
+  UMA_TARGET_AVX2 static __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+  static float one(const float* p) { return *p; }
+};
+template <>
+struct FloatLoad<uint16_t> {
+  UMA_TARGET_AVX2 static __m256 load8(const uint16_t* p) { return _mm256_cvtph_ps(load128(p)); }
+  UMA_TARGET_AVX2 static float one(const uint16_t* p) { return _cvtsh_ss(*p); }
+};
+
+template <class E>
+struct FloatKernel {
+  template <int R, int T>
+  UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t r0, int64_t t0) {
+    const E* w[R];
+    const E* a[T];
+    for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const E*>(g.w + (size_t)(r0 + i) * g.w_stride);
+    for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const E*>(g.a + (size_t)(t0 + j) * g.a_stride);
+    __m256 acc[R][T];
+    for (int i = 0; i < R; ++i)
+      for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
+    int64_t k = 0;
+    for (; k + 8 <= g.n; k += 8) {
+      __m256 y[T];
+      for (int j = 0; j < T; ++j) y[j] = FloatLoad<E>::load8(a[j] + k);
+      for (int i = 0; i < R; ++i) {
+        const __m256 x = FloatLoad<E>::load8(w[i] + k);
+        for (int j = 0; j < T; ++j) acc[i][j] = _mm256_fmadd_ps(x, y[j], acc[i][j]);
+      }
+    }
+    float tail[R][T] = {};
+    for (; k < g.n; ++k)
+      for (int i = 0; i < R; ++i)
+        for (int j = 0; j < T; ++j) tail[i][j] += FloatLoad<E>::one(w[i] + k) * FloatLoad<E>::one(a[j] + k);
+    store_tile<R, T>(g, r0, t0, acc, tail);
+  }
+};
+
+// ---- Q4_0 / Q8_0 against Q8_0 activations (32-element blocks with one f16 scale each). ----
+
+// The f16 scales of blocks p[0..cnt) (cnt <= 8) as 8 floats, lanes past cnt zero.
+template <class B>
+UMA_TARGET_AVX2 inline __m256 scales8(const B* p, int cnt) {
+  if (cnt == 8) {
+    return _mm256_cvtph_ps(_mm_setr_epi16((short)p[0].d, (short)p[1].d, (short)p[2].d,
+                                          (short)p[3].d, (short)p[4].d, (short)p[5].d,
+                                          (short)p[6].d, (short)p[7].d));
+  }
+  alignas(16) uint16_t h[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int k = 0; k < cnt; ++k) h[k] = p[k].d;
+  return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(h)));
+}
+
+// s[i * T + j][b] = d(W_i block b0+b) * d(A_j block b0+b) for b < nb, as f32: 8 f16 scales at a
+// time through F16C, stored so the dot loop broadcasts them straight from L1.
+template <class WB, int R, int T>
+UMA_TARGET_AVX2 inline void legacy_scales(const WB* const (&w)[R], const BlockQ8_0* const (&a)[T],
+                                          int64_t b0, int nb, float (&s)[R * T][kChunk]) {
+  for (int v = 0; v * 8 < nb; ++v) {
+    const int cnt = std::min(8, nb - 8 * v);
+    __m256 dy[T];
+    for (int j = 0; j < T; ++j) dy[j] = scales8(a[j] + b0 + 8 * v, cnt);
+    for (int i = 0; i < R; ++i) {
+      const __m256 dx = scales8(w[i] + b0 + 8 * v, cnt);
+      for (int j = 0; j < T; ++j) _mm256_store_ps(s[i * T + j] + 8 * v, _mm256_mul_ps(dx, dy[j]));
+    }
+  }
+}
+
+// Q4_0: nibbles stay unsigned (0..15) for maddubs; the -8 offset is taken out in the int16 pair
+// sums as maddubs(8, y), computed once per activation block and shared by all R rows.
+struct Q4_0Kernel {
+  template <int R, int T>
+  UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t r0, int64_t t0) {
+    const BlockQ4_0* w[R];
+    const BlockQ8_0* a[T];
+    for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const BlockQ4_0*>(g.w + (size_t)(r0 + i) * g.w_stride);
+    for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)(t0 + j) * g.a_stride);
+    // Lane half 0 keeps the low nibbles (elements 0..15), half 1 shifts in the high (16..31).
+    const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[R][T];
+    for (int i = 0; i < R; ++i)
+      for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
+    alignas(32) float s[R * T][kChunk];
+    const int64_t nb = g.n / kQK4_0;
+    for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
+      const int nc = (int)std::min<int64_t>(kChunk, nb - b0);
+      legacy_scales<BlockQ4_0, R, T>(w, a, b0, nc, s);
+      for (int b = 0; b < nc; ++b) {
+        __m256i y[T], yo[T];
+        for (int j = 0; j < T; ++j) {
+          y[j] = load256(a[j][b0 + b].qs);
+          yo[j] = _mm256_maddubs_epi16(eight, y[j]);
+        }
+        for (int i = 0; i < R; ++i) {
+          const __m256i raw = _mm256_broadcastsi128_si256(load128(w[i][b0 + b].qs));
+          const __m256i q = _mm256_and_si256(_mm256_srlv_epi32(raw, shift), m4);
+          for (int j = 0; j < T; ++j) {
+            const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y[j]), yo[j]);
+            const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
+            acc[i][j] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(&s[i * T + j][b]), acc[i][j]);
+          }
+        }
+      }
+    }
+    const float tail[R][T] = {};
+    store_tile<R, T>(g, r0, t0, acc, tail);
+  }
+};
+
+// Q8_0: signed x signed; maddubs takes |x| and moves x's sign onto y (|x| <= 127 after
+// llama.cpp's quantizer, and 128 * 127 * 2 still fits the int16 pair sums).
+struct Q8_0Kernel {
+  template <int R, int T>
+  UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t r0, int64_t t0) {
+    const BlockQ8_0* w[R];
+    const BlockQ8_0* a[T];
+    for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const BlockQ8_0*>(g.w + (size_t)(r0 + i) * g.w_stride);
+    for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)(t0 + j) * g.a_stride);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[R][T];
+    for (int i = 0; i < R; ++i)
+      for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
+    alignas(32) float s[R * T][kChunk];
+    const int64_t nb = g.n / kQK8_0;
+    for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
+      const int nc = (int)std::min<int64_t>(kChunk, nb - b0);
+      legacy_scales<BlockQ8_0, R, T>(w, a, b0, nc, s);
+      for (int b = 0; b < nc; ++b) {
+        __m256i y[T];
+        for (int j = 0; j < T; ++j) y[j] = load256(a[j][b0 + b].qs);
+        for (int i = 0; i < R; ++i) {
+          const __m256i x = load256(w[i][b0 + b].qs);
+          const __m256i ax = _mm256_sign_epi8(x, x);
+          for (int j = 0; j < T; ++j) {
+            const __m256i p16 = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(y[j], x));
+            const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
+            acc[i][j] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(&s[i * T + j][b]), acc[i][j]);
+          }
+        }
+      }
+    }
+    const float tail[R][T] = {};
+    store_tile<R, T>(g, r0, t0, acc, tail);
+  }
+};
+
+// ---- K-quants against Q8_K activations (256-element super-blocks). ----
+
+// int16 element e of a 128-bit lane broadcast over that lane: pshufb control bytes (2e, 2e+1).
+UMA_TARGET_AVX2 inline __m256i bcast16_ctl(int lo, int hi) {
+  const __m128i l = _mm_set1_epi16((int16_t)((2 * lo) | ((2 * lo + 1) << 8)));
+  const __m128i h = _mm_set1_epi16((int16_t)((2 * hi) | ((2 * hi + 1) << 8)));
+  return _mm256_set_m128i(h, l);
+}
+
+// Q4_K: the 12 packed scale bytes unpack into 8 six-bit scales and 8 mins with four 32-bit
+// mask/shift expressions (no per-sub-block loop); mins meet Q8_K's bsums, summed in pairs, in
+// one madd, and enter the accumulator as -dmin * dy * sum(m * bsum).
+struct Q4_KKernel {
+  template <int R, int T>
+  UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t r0, int64_t t0) {
+    const BlockQ4_K* w[R];
+    const BlockQ8_K* a[T];
+    for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const BlockQ4_K*>(g.w + (size_t)(r0 + i) * g.w_stride);
+    for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)(t0 + j) * g.a_stride);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[R][T];
+    for (int i = 0; i < R; ++i)
+      for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
+    const int64_t nb = g.n / kQK_K;
+    for (int64_t b = 0; b < nb; ++b) {
+      __m128i bs[T];  // bsums of each 32-element sub-block: 8 x int16
+      for (int j = 0; j < T; ++j)
+        bs[j] = _mm_hadd_epi16(load128(a[j][b].bsums), load128(a[j][b].bsums + 8));
+      for (int i = 0; i < R; ++i) {
+        const BlockQ4_K& x = w[i][b];
+        uint32_t u[3];
+        std::memcpy(u, x.scales, 12);
+        const uint32_t sc_lo = u[0] & 0x3f3f3f3f, m_lo = u[1] & 0x3f3f3f3f;
+        const uint32_t sc_hi = (u[2] & 0x0f0f0f0f) | ((u[0] >> 2) & 0x30303030);
+        const uint32_t m_hi = ((u[2] >> 4) & 0x0f0f0f0f) | ((u[1] >> 2) & 0x30303030);
+        const __m256i sm = _mm256_cvtepu8_epi16(_mm_setr_epi32((int)sc_lo, (int)sc_hi, (int)m_lo, (int)m_hi));
+        const __m128i mins = _mm256_extracti128_si256(sm, 1);
+        const __m256i sc = _mm256_permute2x128_si256(sm, sm, 0x00);
+        __m256i isum[T];
+        for (int j = 0; j < T; ++j) isum[j] = _mm256_setzero_si256();
+        for (int c = 0; c < 4; ++c) {
+          const __m256i q4 = load256(x.qs + 32 * c);
+          const __m256i lo = _mm256_and_si256(q4, m4);
+          const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+          const __m256i s_lo = _mm256_shuffle_epi8(sc, bcast16_ctl(2 * c, 2 * c));
+          const __m256i s_hi = _mm256_shuffle_epi8(sc, bcast16_ctl(2 * c + 1, 2 * c + 1));
+          for (int j = 0; j < T; ++j) {
+            const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(a[j][b].qs + 64 * c)), s_lo);
+            const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(a[j][b].qs + 64 * c + 32)), s_hi);
+            isum[j] = _mm256_add_epi32(isum[j], _mm256_add_epi32(p_lo, p_hi));
+          }
+        }
+        const float d = _cvtsh_ss(x.d), dmin = _cvtsh_ss(x.dmin);
+        for (int j = 0; j < T; ++j) {
+          const __m256i msum = _mm256_zextsi128_si256(_mm_madd_epi16(mins, bs[j]));
+          acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(d * a[j][b].d), _mm256_cvtepi32_ps(isum[j]), acc[i][j]);
+          acc[i][j] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * a[j][b].d), _mm256_cvtepi32_ps(msum), acc[i][j]);
+        }
+      }
+    }
+    const float tail[R][T] = {};
+    store_tile<R, T>(g, r0, t0, acc, tail);
+  }
+};
+
+// Q6_K: quants rebuilt unsigned (0..63); the -32 offset leaves as 32 * sum_g scale_g * bsum_g,
+// one 16-lane madd per super-block. The 16 int8 scales widen once to int16 and reach each
+// 32-element group by one pshufb (low lane scale g, high lane g + 1).
+struct Q6_KKernel {
+  template <int R, int T>
+  UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t r0, int64_t t0) {
+    const BlockQ6_K* w[R];
+    const BlockQ8_K* a[T];
+    for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const BlockQ6_K*>(g.w + (size_t)(r0 + i) * g.w_stride);
+    for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)(t0 + j) * g.a_stride);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+    __m256 acc[R][T];
+    for (int i = 0; i < R; ++i)
+      for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
+    const int64_t nb = g.n / kQK_K;
+    for (int64_t b = 0; b < nb; ++b) {
+      for (int i = 0; i < R; ++i) {
+        const BlockQ6_K& x = w[i][b];
+        const __m256i sc16 = _mm256_cvtepi8_epi16(load128(x.scales));
+        __m256i isum[T];
+        for (int j = 0; j < T; ++j)
+          isum[j] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                     _mm256_slli_epi32(_mm256_madd_epi16(sc16, load256(a[j][b].bsums)), 5));
+        for (int half = 0; half < 2; ++half) {
+          const __m256i sc = _mm256_permute2x128_si256(sc16, sc16, half ? 0x11 : 0x00);
+          const uint8_t* ql = x.ql + 64 * half;
+          const __m256i l0 = load256(ql), l1 = load256(ql + 32), h = load256(x.qh + 32 * half);
+          __m256i q[4];
+          q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
+          q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                                 _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));
+          q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                 _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));
+          q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                 _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));
+          for (int k = 0; k < 4; ++k) {
+            const __m256i s = _mm256_shuffle_epi8(sc, bcast16_ctl(2 * k, 2 * k + 1));
+            for (int j = 0; j < T; ++j) {
+              const __m256i yv = load256(a[j][b].qs + 128 * half + 32 * k);
+              isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(_mm256_maddubs_epi16(q[k], yv), s));
+            }
+          }
+        }
+        const float d = _cvtsh_ss(x.d);
+        for (int j = 0; j < T; ++j)
+          acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(d * a[j][b].d), _mm256_cvtepi32_ps(isum[j]), acc[i][j]);
+      }
+    }
+    const float tail[R][T] = {};
+    store_tile<R, T>(g, r0, t0, acc, tail);
+  }
+};
+
+}  // namespace
+
+UMA_TARGET_AVX2 void gemm_f32(const GemmArgs& g) { drive<FloatKernel<float>, kTokTile>(g); }
+UMA_TARGET_AVX2 void gemm_f16(const GemmArgs& g) { drive<FloatKernel<uint16_t>, kTokTile>(g); }
+UMA_TARGET_AVX2 void gemm_q4_0(const GemmArgs& g) { drive<Q4_0Kernel, kTokTile>(g); }
+UMA_TARGET_AVX2 void gemm_q8_0(const GemmArgs& g) { drive<Q8_0Kernel, kTokTile>(g); }
+UMA_TARGET_AVX2 void gemm_q4_k(const GemmArgs& g) { drive<Q4_KKernel, kTokTile>(g); }
+UMA_TARGET_AVX2 void gemm_q6_k(const GemmArgs& g) { drive<Q6_KKernel, kTokTile>(g); }
+
+}  // namespace uma::quant::avx2
+
+#else  // not x86: never called (quant_gemm.cpp hands these out only on AVX2 CPUs)
+
+namespace uma::quant::avx2 {
+void gemm_f32(const GemmArgs&) {}
+void gemm_f16(const GemmArgs&) {}
+void gemm_q4_0(const GemmArgs&) {}
+void gemm_q8_0(const GemmArgs&) {}
+void gemm_q4_k(const GemmArgs&) {}
+void gemm_q6_k(const GemmArgs&) {}
+}  // namespace uma::quant::avx2
+
+#endif

@@ -1,0 +1,193 @@
+// Kernels vs the scalar reference: each ISA's vec_dot functions (quant_simd.h's table, AVX2 and
+// NEON as compiled in), the tile kernels (quant_gemm.h) and kernels::matmul against a per-row
+// vec_dot_ref loop, for n_tok in {1, 3, 17, 64} and row counts that are not multiples of a tile.
+// Also builds for aarch64 with the cross toolchain (scripts/test_neon.sh) and runs under qemu.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernels/cpu/matmul.h"
+#include "quant/quant.h"
+#include "quant/quant_gemm.h"
+#include "quant/quant_simd.h"
+#if defined(__aarch64__)
+#include "quant/quant_neon.h"
+#endif
+
+namespace uma {
+namespace {
+
+const std::vector<DType> kWeightTypes = {
+    DType::F32,  DType::F16,  DType::BF16, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
+    DType::Q8_0, DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_NL};
+
+std::vector<float> random_normal(int64_t n, uint32_t seed, float stddev) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, stddev);
+  std::vector<float> v((size_t)n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+size_t row_bytes(DType t, int64_t n) { return (size_t)*dtype_row_bytes(t, (uint64_t)n); }
+
+// rows x n weights of type t and n_tok activation rows quantized as the matmul does.
+struct Problem {
+  int64_t n, rows, n_tok;
+  std::vector<float> wf, xf;
+  std::vector<uint8_t> w, act;
+  size_t w_row, a_row;
+};
+
+Problem make_problem(DType t, int64_t n, int64_t rows, int64_t n_tok, float scale, uint32_t seed) {
+  Problem p{n, rows, n_tok, {}, {}, {}, {}, row_bytes(t, n), row_bytes(quant::vec_dot_type(t), n)};
+  p.wf = random_normal(n * rows, seed, scale);
+  p.xf = random_normal(n * n_tok, seed + 1, scale);
+  p.w.resize(p.w_row * (size_t)rows);
+  for (int64_t r = 0; r < rows; ++r)
+    quant::quantize_row(t, p.wf.data() + r * n, p.w.data() + p.w_row * (size_t)r, n);
+  p.act.resize(p.a_row * (size_t)n_tok);
+  for (int64_t k = 0; k < n_tok; ++k)
+    quant::quantize_row_act(quant::vec_dot_type(t), p.xf.data() + k * n,
+                            p.act.data() + p.a_row * (size_t)k, n);
+  return p;
+}
+
+// Reference y[t, r] with the scalar vec_dot and the magnitude sum |w|·|a| bounding its rounding.
+void reference(DType t, const Problem& p, std::vector<double>& ref, std::vector<double>& mag) {
+  ref.assign((size_t)(p.rows * p.n_tok), 0);
+  mag.assign(ref.size(), 0);
+  std::vector<float> wd((size_t)p.n), ad((size_t)(p.n * p.n_tok));
+  for (int64_t k = 0; k < p.n_tok; ++k)
+    quant::dequantize_row(quant::vec_dot_type(t), p.act.data() + p.a_row * (size_t)k,
+                          ad.data() + k * p.n, p.n);
+  for (int64_t r = 0; r < p.rows; ++r) {
+    const uint8_t* wr = p.w.data() + p.w_row * (size_t)r;
+    quant::dequantize_row(t, wr, wd.data(), p.n);
+    for (int64_t k = 0; k < p.n_tok; ++k) {
+      double m = 0;
+      for (int64_t i = 0; i < p.n; ++i) m += std::fabs((double)wd[i] * ad[(size_t)(k * p.n + i)]);
+      ref[(size_t)(k * p.rows + r)] = quant::vec_dot_ref(t, p.n, wr, p.act.data() + p.a_row * (size_t)k);
+      mag[(size_t)(k * p.rows + r)] = m;
+    }
+  }
+}
+
+int64_t block_of(DType t) { return std::max<int64_t>(dtype_info(t).block_elems, 1); }
+
+// Every SIMD vec_dot compiled in for this CPU (AVX2 on x86, NEON on aarch64) vs the reference.
+TEST(Kernels, SimdVecDotMatchesReference) {
+  int checked = 0;
+  for (DType t : kWeightTypes) {
+    const quant::VecDotFn fn = quant::simd_vec_dot(t);
+    if (fn == nullptr) continue;
+    const int64_t blk = block_of(t);
+    for (int64_t n : {blk * 3, blk * 37, blk == 1 ? (int64_t)1001 : blk * 64}) {
+      for (float scale : {0.02f, 3.0f}) {
+        const Problem p = make_problem(t, n, 1, 1, scale, (uint32_t)n);
+        std::vector<double> ref, mag;
+        reference(t, p, ref, mag);
+        const double got = fn(n, p.w.data(), p.act.data());
+        EXPECT_NEAR(got, ref[0], 2e-6 * mag[0] + 1e-30)
+            << dtype_name(t) << " n=" << n << " scale=" << scale;
+        checked++;
+      }
+    }
+  }
+  std::printf("checked %d SIMD vec_dot cases\n", checked);
+}
+
+#if defined(__aarch64__)
+// Both NEON builds called directly: the plain-Armv8 ones always, the dotprod ones where the CPU
+// (or qemu's "max" model) has sdot.
+TEST(Kernels, NeonBothBuildsMatchReference) {
+  struct Case {
+    DType t;
+    quant::VecDotFn plain, dot;
+  };
+  const Case cases[] = {
+      {DType::F32, quant::neon::vec_dot_f32, nullptr},
+      {DType::F16, quant::neon::vec_dot_f16, nullptr},
+      {DType::Q4_0, quant::neon::vec_dot_q4_0_q8_0, quant::neon::vec_dot_q4_0_q8_0_dot},
+      {DType::Q8_0, quant::neon::vec_dot_q8_0_q8_0, quant::neon::vec_dot_q8_0_q8_0_dot},
+      {DType::Q4_K, quant::neon::vec_dot_q4_k_q8_k, quant::neon::vec_dot_q4_k_q8_k_dot},
+      {DType::Q6_K, quant::neon::vec_dot_q6_k_q8_k, quant::neon::vec_dot_q6_k_q8_k_dot}};
+  const bool has_dot = quant::neon::cpu_has_dotprod();
+  std::printf("NEON dotprod: %s\n", has_dot ? "yes" : "no");
+  for (const Case& c : cases) {
+    const int64_t blk = block_of(c.t);
+    for (int64_t n : {blk * 5, blk == 1 ? (int64_t)999 : blk * 40}) {
+      for (float scale : {0.02f, 3.0f}) {
+        const Problem p = make_problem(c.t, n, 1, 1, scale, (uint32_t)n + 7);
+        std::vector<double> ref, mag;
+        reference(c.t, p, ref, mag);
+        EXPECT_NEAR(c.plain(n, p.w.data(), p.act.data()), ref[0], 2e-6 * mag[0] + 1e-30)
+            << dtype_name(c.t) << " plain n=" << n;
+        if (has_dot && c.dot != nullptr) {
+          EXPECT_NEAR(c.dot(n, p.w.data(), p.act.data()), ref[0], 2e-6 * mag[0] + 1e-30)
+              << dtype_name(c.t) << " dotprod n=" << n;
+        }
+      }
+    }
+  }
+}
+#endif
+
+// The tile kernels directly, on shapes that exercise every tile edge (rows % 4, tokens % 2).
+TEST(Kernels, GemmTilesMatchReference) {
+  for (DType t : kWeightTypes) {
+    const quant::GemmFn gemm = quant::gemm_fn(t);
+    if (gemm == nullptr) continue;
+    const int64_t blk = block_of(t);
+    for (int64_t rows : {1, 4, 7, 9}) {
+      for (int64_t n_tok : {1, 2, 3, 5}) {
+        const int64_t n = blk == 1 ? 8 * 37 + 5 : blk * (blk == 256 ? 3 : 37);
+        const Problem p = make_problem(t, n, rows, n_tok, 1.0f, (uint32_t)(rows * 100 + n_tok));
+        std::vector<double> ref, mag;
+        reference(t, p, ref, mag);
+        std::vector<float> out((size_t)(rows * n_tok), NAN);
+        gemm({.n = n, .w = p.w.data(), .w_stride = p.w_row, .nr = rows, .a = p.act.data(),
+              .a_stride = p.a_row, .nt = n_tok, .out = out.data(), .ldo = (size_t)rows});
+        for (size_t i = 0; i < out.size(); ++i)
+          ASSERT_NEAR(out[i], ref[i], 2e-6 * mag[i] + 1e-30)
+              << dtype_name(t) << " rows=" << rows << " n_tok=" << n_tok << " at " << i;
+      }
+    }
+  }
+}
+
+// kernels::matmul (threads, tiles, fallbacks) against a per-row vec_dot_ref loop.
+TEST(Kernels, MatmulMatchesPerRowReference) {
+  ThreadPool pool(2);
+  kernels::MatmulScratch scratch;
+  for (DType t : kWeightTypes) {
+    const int64_t blk = block_of(t);
+    const int64_t n = blk == 256 ? 512 : 256;
+    for (int64_t n_tok : {1, 3, 17, 64}) {
+      for (int64_t rows : {37, 130}) {
+        Problem p = make_problem(t, n, rows, n_tok, 1.0f, (uint32_t)(n_tok * 1000 + rows));
+        std::vector<double> ref, mag;
+        reference(t, p, ref, mag);
+        const kernels::MatView view{.type = t, .data = p.w.data(), .n_in = n, .n_out = rows,
+                                    .row_bytes = p.w_row};
+        std::vector<float> y((size_t)(rows * n_tok), NAN);
+        kernels::matmul(pool, view, p.xf.data(), n_tok, y.data(), scratch);
+        double se = 0, sx = 0;
+        for (size_t i = 0; i < y.size(); ++i) {
+          ASSERT_NEAR(y[i], ref[i], 2e-6 * mag[i] + 1e-30)
+              << dtype_name(t) << " rows=" << rows << " n_tok=" << n_tok << " at " << i;
+          se += (y[i] - ref[i]) * (y[i] - ref[i]);
+          sx += ref[i] * ref[i];
+        }
+        EXPECT_LT(se / sx, 1e-10) << dtype_name(t) << " NMSE";
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace uma
