@@ -10,6 +10,7 @@
 
 #include "core/f16.h"
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/vec_f16.h"
 #include "model/context.h"
 
 namespace uma {
@@ -102,7 +103,7 @@ void Context::attention(int64_t il, const BatchToken* batch, const int64_t* pos,
         float s = 0.f;
         if (f16) {
           const auto* kr = reinterpret_cast<const uint16_t*>(kv_.k_row(il, seq, j)) + g * hd;
-          for (int64_t c = 0; c < hd; c++) s += qv[c] * f16_to_f32(kr[c]);
+          s = kernels::dot_f32_f16(qv, kr, hd);
         } else {
           const auto* kr = reinterpret_cast<const float*>(kv_.k_row(il, seq, j)) + g * hd;
           for (int64_t c = 0; c < hd; c++) s += qv[c] * kr[c];
@@ -115,7 +116,7 @@ void Context::attention(int64_t il, const BatchToken* batch, const int64_t* pos,
         if (f16) {
           const float p = f16_to_f32(f32_to_f16(sc[j]));
           const auto* vr = reinterpret_cast<const uint16_t*>(kv_.v_row(il, seq, j)) + g * hd;
-          for (int64_t c = 0; c < hd; c++) acc[c] += p * f16_to_f32(vr[c]);
+          kernels::axpy_f16(p, vr, acc, hd);
         } else {
           const auto* vr = reinterpret_cast<const float*>(kv_.v_row(il, seq, j)) + g * hd;
           for (int64_t c = 0; c < hd; c++) acc[c] += sc[j] * vr[c];

@@ -1,0 +1,86 @@
+// vec_f16.h: AVX2/F16C versions chosen once from CPUID, with the scalar loops as reference and
+// fallback (non-x86 CPUs, or x86 without AVX2/FMA/F16C).
+#include "kernels/cpu/vec_f16.h"
+
+#include "core/f16.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+namespace uma::kernels {
+
+namespace {
+
+float dot_scalar(const float* q, const uint16_t* k, int64_t n) {
+  float s = 0.f;
+  for (int64_t c = 0; c < n; c++) s += q[c] * f16_to_f32(k[c]);
+  return s;
+}
+
+void axpy_scalar(float p, const uint16_t* v, float* acc, int64_t n) {
+  for (int64_t c = 0; c < n; c++) acc[c] += p * f16_to_f32(v[c]);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#define UMA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+bool has_avx2_f16c() {
+  __builtin_cpu_init();
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
+}
+
+UMA_TARGET_AVX2 float dot_avx2(const float* q, const uint16_t* k, int64_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  int64_t c = 0;
+  for (; c + 16 <= n; c += 16) {
+    const __m256 k0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + c)));
+    const __m256 k1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + c + 8)));
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + c), k0, a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + c + 8), k1, a1);
+  }
+  const __m256 a = _mm256_add_ps(a0, a1);
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  float sum = _mm_cvtss_f32(s);
+  for (; c < n; c++) sum += q[c] * _cvtsh_ss(k[c]);
+  return sum;
+}
+
+UMA_TARGET_AVX2 void axpy_avx2(float p, const uint16_t* v, float* acc, int64_t n) {
+  const __m256 pv = _mm256_set1_ps(p);
+  int64_t c = 0;
+  for (; c + 8 <= n; c += 8) {
+    const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + c)));
+    // mul then add (no FMA): the scalar loop rounds the product first.
+    _mm256_storeu_ps(acc + c, _mm256_add_ps(_mm256_loadu_ps(acc + c), _mm256_mul_ps(pv, x)));
+  }
+  for (; c < n; c++) acc[c] += p * _cvtsh_ss(v[c]);
+}
+
+const bool kAvx2 = has_avx2_f16c();
+#else
+constexpr bool kAvx2 = false;
+float dot_avx2(const float* q, const uint16_t* k, int64_t n) { return dot_scalar(q, k, n); }
+void axpy_avx2(float p, const uint16_t* v, float* acc, int64_t n) { axpy_scalar(p, v, acc, n); }
+#endif
+
+}  // namespace
+
+float dot_f32_f16(const float* q, const uint16_t* k, int64_t n) {
+  return kAvx2 ? dot_avx2(q, k, n) : dot_scalar(q, k, n);
+}
+
+void axpy_f16(float p, const uint16_t* v, float* acc, int64_t n) {
+  if (kAvx2) {
+    axpy_avx2(p, v, acc, n);
+  } else {
+    axpy_scalar(p, v, acc, n);
+  }
+}
+
+}  // namespace uma::kernels

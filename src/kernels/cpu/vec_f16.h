@@ -1,0 +1,17 @@
+// f16 row helpers for attention over an f16 KV cache: q·k and acc += p·v with the cache row
+// widened 8 lanes at a time (F16C on AVX2 CPUs, scalar elsewhere). Shapes: [n] rows.
+#pragma once
+
+#include <cstdint>
+
+namespace uma::kernels {
+
+// sum_c q[c] * k[c]; q: [n] f32 (already rounded to f16 by the caller), k: [n] f16 bits.
+// The SIMD version sums in 8 lanes, so rounding differs from a serial loop in the last bits.
+float dot_f32_f16(const float* q, const uint16_t* k, int64_t n);
+
+// acc[c] += p * v[c]; v: [n] f16 bits. Each lane does the scalar loop's multiply then add, so
+// results are bit-identical to it.
+void axpy_f16(float p, const uint16_t* v, float* acc, int64_t n);
+
+}  // namespace uma::kernels
