@@ -1,0 +1,155 @@
+// bench/compare: uma bench vs llama.cpp (node-llama-cpp's prebuilt CPU binaries) on the same GGUF
+// files, threads, prompt/generation lengths and depths, in one run; prints a side-by-side
+// markdown table with ratios. llama.cpp is driven the way uma bench drives uma: pp = one
+// evaluation of P random tokens, tg = N single-token decode+sample steps, after an untimed
+// prefix of D tokens; median/min/max over repetitions. Run it through bench/compare.sh.
+import {execFileSync} from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+function usage(msg) {
+  if (msg) console.error(`bench/compare: ${msg}`);
+  console.error("usage: bench/compare.sh -m FILE [-m FILE ...] [-p 512] [-n 128] [-d 0] [-r 3] " +
+                "[-t THREADS] [--uma PATH] [--only uma|llama.cpp]");
+  process.exit(2);
+}
+
+const opt = {models: [], p: 512, n: 128, d: 0, r: 3, t: 0, uma: "build/uma", only: ""};
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i], v = argv[i + 1];
+  const int = () => {
+    if (v === undefined || !/^\d+$/.test(v)) usage(`${a} needs a whole number`);
+    i++;
+    return Number(v);
+  };
+  if (a === "-m") { if (!v) usage("-m needs a file"); opt.models.push(v); i++; }
+  else if (a === "-p") opt.p = int();
+  else if (a === "-n") opt.n = int();
+  else if (a === "-d") opt.d = int();
+  else if (a === "-r") opt.r = int();
+  else if (a === "-t") opt.t = int();
+  else if (a === "--uma") { if (!v) usage("--uma needs a path"); opt.uma = v; i++; }
+  else if (a === "--only") { if (v !== "uma" && v !== "llama.cpp") usage("--only uma|llama.cpp"); opt.only = v; i++; }
+  else if (a === "-h" || a === "--help") usage();
+  else usage(`unknown argument '${a}'`);
+}
+if (opt.models.length === 0) usage("no model (-m FILE)");
+if (opt.r < 1) usage("-r must be >= 1");
+if (opt.p === 0 && opt.n === 0) usage("nothing to run: -p and -n are both 0");
+for (const m of opt.models) if (!fs.existsSync(m)) usage(`${m}: no such file`);
+if (opt.t === 0) {
+  // Physical cores, as uma's default: distinct (physical id, core id) pairs.
+  const info = fs.readFileSync("/proc/cpuinfo", "utf8");
+  const cores = new Set();
+  let phys = "0";
+  for (const line of info.split("\n")) {
+    const [k, val] = line.split(":").map((s) => (s ?? "").trim());
+    if (k === "physical id") phys = val;
+    if (k === "core id") cores.add(`${phys}/${val}`);
+  }
+  opt.t = cores.size || os.cpus().length;
+}
+
+function summarize(xs) {
+  const s = [...xs].sort((a, b) => a - b), n = s.length;
+  return {median: n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1]};
+}
+
+function runUma(model) {
+  const args = ["bench", "-m", model, "-p", String(opt.p), "-n", String(opt.n), "-d", String(opt.d),
+                "-r", String(opt.r), "-t", String(opt.t), "--json"];
+  const out = execFileSync(opt.uma, args, {encoding: "utf8", stdio: ["ignore", "pipe", "inherit"]});
+  return JSON.parse(out);
+}
+
+let llama = null, llamaInfo = "";
+async function runLlamaCpp(model) {
+  const {getLlama, LlamaLogLevel} = await import("node-llama-cpp");
+  if (!llama) {
+    llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error,
+                            maxThreads: opt.t});
+    const rel = llama.llamaCppRelease;
+    llamaInfo = `llama.cpp ${rel.release} (node-llama-cpp ${llama.buildType} CPU build)`;
+  }
+  const m = await llama.loadModel({modelPath: model, gpuLayers: 0});
+  const ctx = await m.createContext({contextSize: opt.d + Math.max(opt.p, opt.n) + 8,
+                                     batchSize: 512, threads: {ideal: opt.t, min: opt.t},
+                                     sequences: 1});
+  const seq = ctx.getSequence();
+  const md = m.fileInfo.metadata;
+  const nVocab = md[md.general?.architecture]?.vocab_size ?? md.tokenizer?.ggml?.tokens?.length;
+  if (!nVocab) throw new Error(`${model}: no vocabulary size in the metadata`);
+  let state = 1234;  // a fixed LCG: the cost of a step does not depend on the token ids
+  const rand = (k) => Array.from({length: k}, () => (state = (state * 1103515245 + 12345) % 2147483648) % nVocab);
+  const now = () => Number(process.hrtime.bigint()) / 1e9;
+  const resetToDepth = async () => {
+    if (seq.nextTokenIndex > opt.d) await seq.eraseContextTokenRanges([{start: opt.d, end: seq.nextTokenIndex}]);
+  };
+
+  // Warm-up (pages the weights in), then the untimed depth prefix.
+  await seq.evaluateWithoutGeneratingNewTokens(rand(Math.min(Math.max(opt.p, 1), 32)));
+  await seq.clearHistory();
+  if (opt.d > 0) await seq.evaluateWithoutGeneratingNewTokens(rand(opt.d));
+
+  const results = [];
+  if (opt.p > 0) {
+    const tps = [], sec = [];
+    for (let r = 0; r < opt.r; r++) {
+      await resetToDepth();
+      const toks = rand(opt.p), t0 = now();
+      await seq.evaluateWithoutGeneratingNewTokens(toks);
+      sec.push(now() - t0);
+      tps.push(opt.p / sec[sec.length - 1]);
+    }
+    results.push({test: `pp${opt.p}`, depth: opt.d, tokens_per_s: summarize(tps), seconds: sec});
+  }
+  if (opt.n > 0) {
+    const tps = [];
+    for (let r = 0; r < opt.r; r++) {
+      await resetToDepth();
+      // Each step decodes one token and samples the next (greedy), as a generation loop does;
+      // the logits of every step are computed, so the output matrix is read every time.
+      let got = 0;
+      const t0 = now();
+      for await (const _ of seq.evaluate(rand(1), {temperature: 0})) if (++got >= opt.n) break;
+      tps.push(opt.n / (now() - t0));
+    }
+    results.push({test: `tg${opt.n}`, depth: opt.d, tokens_per_s: summarize(tps)});
+  }
+  await ctx.dispose();
+  await m.dispose();
+  return results;
+}
+
+const fmt = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? "—" : x.toFixed(d));
+const rows = [];
+let bandwidth = 0;
+for (const model of opt.models) {
+  const name = path.basename(model);
+  console.error(`bench/compare: ${name}: uma bench ...`);
+  const u = opt.only === "llama.cpp" ? null : runUma(model);
+  console.error(`bench/compare: ${name}: llama.cpp ...`);
+  const l = opt.only === "uma" ? null : await runLlamaCpp(model);
+  if (u) bandwidth = u.bandwidth_bytes_per_s;
+  const tests = (u ? u.results : l).map((r) => r.test);
+  for (const test of tests) {
+    const ur = u?.results.find((r) => r.test === test), lr = l?.find((r) => r.test === test);
+    const us = ur?.tokens_per_s, ls = lr?.tokens_per_s;
+    const roof = (s) => (test.startsWith("tg") && u && s ? s.median * u.bytes_per_token / u.bandwidth_bytes_per_s : undefined);
+    rows.push(`| ${name} | ${u?.type ?? "?"} | ${test}${opt.d ? ` @ d${opt.d}` : ""} | ` +
+              `${fmt(us?.median)} (${fmt(us?.min)}–${fmt(us?.max)}) | ` +
+              `${fmt(ls?.median)} (${fmt(ls?.min)}–${fmt(ls?.max)}) | ` +
+              `${us && ls ? fmt(us.median / ls.median) + "×" : "—"} | ${fmt(roof(us))} | ${fmt(roof(ls))} |`);
+  }
+}
+
+const load = os.loadavg().map((x) => x.toFixed(2)).join(", ");
+console.log(`uma bench vs ${llamaInfo || "llama.cpp (not run)"}; ${os.cpus()[0]?.model ?? "cpu"}, ` +
+            `${opt.t} threads, -r ${opt.r}; load average ${load}` +
+            (bandwidth ? `; read bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s (uma's probe)` : ""));
+console.log("");
+console.log("| model | type | test | uma t/s (min–max) | llama.cpp t/s (min–max) | uma / llama.cpp | uma roofline | llama.cpp roofline |");
+console.log("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |");
+for (const r of rows) console.log(r);
