@@ -65,18 +65,36 @@ function runUma(model) {
 }
 
 let llama = null, llamaInfo = "";
+const perfLines = [];
+
+// llama.cpp's own decode timings since the last call (llama_perf_context_print):
+// "prompt eval time = X ms / N tokens" counts multi-token batches, "eval time = X ms / N runs"
+// single-token decodes. They exclude the JS binding's per-call overhead, as uma bench's timer
+// around Context::decode excludes nothing but has none.
+async function perfSince(ctx) {
+  perfLines.length = 0;
+  await ctx.printTimings();
+  const text = perfLines.join("\n");
+  const grab = (re) => {
+    const m = text.match(re);
+    return m ? {ms: Number(m[1]), n: Number(m[2])} : null;
+  };
+  return {prompt: grab(/prompt eval time\s*=\s*([\d.]+) ms\s*\/\s*(\d+) tokens/),
+          eval: grab(/[^t] eval time\s*=\s*([\d.]+) ms\s*\/\s*(\d+) runs/)};
+}
 async function runLlamaCpp(model) {
   const {getLlama, LlamaLogLevel} = await import("node-llama-cpp");
   if (!llama) {
-    llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error,
-                            maxThreads: opt.t});
+    // Info level for llama_perf_context_print's lines (printTimings); everything else dropped.
+    llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.info,
+                            maxThreads: opt.t, logger: (level, msg) => perfLines.push(msg)});
     const rel = llama.llamaCppRelease;
     llamaInfo = `llama.cpp ${rel.release} (node-llama-cpp ${llama.buildType} CPU build)`;
   }
   const m = await llama.loadModel({modelPath: model, gpuLayers: 0});
   const ctx = await m.createContext({contextSize: opt.d + Math.max(opt.p, opt.n) + 8,
                                      batchSize: 512, threads: {ideal: opt.t, min: opt.t},
-                                     sequences: 1});
+                                     sequences: 1, performanceTracking: true});
   const seq = ctx.getSequence();
   const md = m.fileInfo.metadata;
   const nVocab = md[md.general?.architecture]?.vocab_size ?? md.tokenizer?.ggml?.tokens?.length;
@@ -92,31 +110,39 @@ async function runLlamaCpp(model) {
   await seq.evaluateWithoutGeneratingNewTokens(rand(Math.min(Math.max(opt.p, 1), 32)));
   await seq.clearHistory();
   if (opt.d > 0) await seq.evaluateWithoutGeneratingNewTokens(rand(opt.d));
+  await perfSince(ctx);
 
   const results = [];
   if (opt.p > 0) {
-    const tps = [], sec = [];
+    const tps = [], sec = [], wall = [];
     for (let r = 0; r < opt.r; r++) {
       await resetToDepth();
       const toks = rand(opt.p), t0 = now();
       await seq.evaluateWithoutGeneratingNewTokens(toks);
       sec.push(now() - t0);
-      tps.push(opt.p / sec[sec.length - 1]);
+      const perf = await perfSince(ctx);
+      tps.push(perf.prompt?.n === opt.p ? opt.p / (perf.prompt.ms / 1e3) : NaN);
+      wall.push(opt.p / sec[sec.length - 1]);
     }
-    results.push({test: `pp${opt.p}`, depth: opt.d, tokens_per_s: summarize(tps), seconds: sec});
+    results.push({test: `pp${opt.p}`, depth: opt.d, tokens_per_s: summarize(tps),
+                  wall_tokens_per_s: summarize(wall)});
   }
   if (opt.n > 0) {
-    const tps = [];
+    const tps = [], wall = [];
     for (let r = 0; r < opt.r; r++) {
       await resetToDepth();
+      await perfSince(ctx);
       // Each step decodes one token and samples the next (greedy), as a generation loop does;
       // the logits of every step are computed, so the output matrix is read every time.
       let got = 0;
       const t0 = now();
       for await (const _ of seq.evaluate(rand(1), {temperature: 0})) if (++got >= opt.n) break;
-      tps.push(opt.n / (now() - t0));
+      wall.push(opt.n / (now() - t0));
+      const perf = await perfSince(ctx);
+      tps.push(perf.eval ? perf.eval.n / (perf.eval.ms / 1e3) : NaN);
     }
-    results.push({test: `tg${opt.n}`, depth: opt.d, tokens_per_s: summarize(tps)});
+    results.push({test: `tg${opt.n}`, depth: opt.d, tokens_per_s: summarize(tps),
+                  wall_tokens_per_s: summarize(wall)});
   }
   await ctx.dispose();
   await m.dispose();
@@ -141,7 +167,8 @@ for (const model of opt.models) {
     rows.push(`| ${name} | ${u?.type ?? "?"} | ${test}${opt.d ? ` @ d${opt.d}` : ""} | ` +
               `${fmt(us?.median)} (${fmt(us?.min)}–${fmt(us?.max)}) | ` +
               `${fmt(ls?.median)} (${fmt(ls?.min)}–${fmt(ls?.max)}) | ` +
-              `${us && ls ? fmt(us.median / ls.median) + "×" : "—"} | ${fmt(roof(us))} | ${fmt(roof(ls))} |`);
+              `${us && ls ? fmt(us.median / ls.median) + "×" : "—"} | ${fmt(roof(us))} | ${fmt(roof(ls))} | ` +
+              `${fmt(lr?.wall_tokens_per_s?.median)} |`);
   }
 }
 
@@ -149,7 +176,9 @@ const load = os.loadavg().map((x) => x.toFixed(2)).join(", ");
 console.log(`uma bench vs ${llamaInfo || "llama.cpp (not run)"}; ${os.cpus()[0]?.model ?? "cpu"}, ` +
             `${opt.t} threads, -r ${opt.r}; load average ${load}` +
             (bandwidth ? `; read bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s (uma's probe)` : ""));
+console.log("llama.cpp t/s come from its own decode timers (llama_perf_context); \"wall\" is the same " +
+            "run timed through the JS binding, which adds a per-call overhead.");
 console.log("");
-console.log("| model | type | test | uma t/s (min–max) | llama.cpp t/s (min–max) | uma / llama.cpp | uma roofline | llama.cpp roofline |");
-console.log("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |");
+console.log("| model | type | test | uma t/s (min–max) | llama.cpp t/s (min–max) | uma / llama.cpp | uma roofline | llama.cpp roofline | llama.cpp wall t/s |");
+console.log("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const r of rows) console.log(r);
