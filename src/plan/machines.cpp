@@ -64,7 +64,8 @@ Result<MachineTable> parse_machine_table(std::string_view text) {
   if (j.is_discarded() || !j.is_object()) return error("machine table: not valid JSON");
   MachineTable t;
   const Json& pol = j.value("policies", Json::object());
-  if (pol.contains("apple")) t.apple_usable_fraction = num_or(pol["apple"], "usable_fraction", 0.75);
+  if (pol.contains("apple"))
+    t.apple_usable_fraction = num_or(pol["apple"], "usable_fraction", 0.75);
   if (pol.contains("nvidia"))
     t.nvidia_reserve_bytes = (uint64_t)(num_or(pol["nvidia"], "reserve_gib", 0.5) * kGiB);
   if (pol.contains("local")) {
@@ -104,15 +105,18 @@ Result<MachineTable> parse_machine_table(std::string_view text) {
         m.usable_rule = fmt("%.0f%% of unified memory (the GPU's default working-set limit)",
                             100 * t.apple_usable_fraction);
       } else {
-        m.usable_bytes = m.memory_bytes > t.nvidia_reserve_bytes ? m.memory_bytes - t.nvidia_reserve_bytes : 0;
-        m.usable_rule = "VRAM less " + human_bytes((double)t.nvidia_reserve_bytes) + " for the CUDA context";
+        m.usable_bytes =
+            m.memory_bytes > t.nvidia_reserve_bytes ? m.memory_bytes - t.nvidia_reserve_bytes : 0;
+        m.usable_rule =
+            "VRAM less " + human_bytes((double)t.nvidia_reserve_bytes) + " for the CUDA context";
       }
     }
     if (e.contains("decode") && e["decode"].is_object()) {
       const Json& d = e["decode"];
       DecodeMeasurement dm{str_or(d, "model"), num_or(d, "tokens_per_s", 0), str_or(d, "source")};
       if (dm.model.empty() || !(dm.tokens_per_s > 0) || dm.source.empty())
-        return error("machine table: '" + m.name + "': decode needs model, tokens_per_s and source");
+        return error("machine table: '" + m.name +
+                     "': decode needs model, tokens_per_s and source");
       m.decode = dm;
     }
     if (t.find(m.name)) return error("machine table: '" + m.name + "' is listed twice");
@@ -166,8 +170,8 @@ Result<MemInfo> read_meminfo(const std::string& path) {
 }
 
 uint64_t local_usable_bytes(const MachineTable& t, const MemInfo& mi) {
-  const uint64_t headroom = std::max(t.local_headroom_min_bytes,
-                                     (uint64_t)(t.local_headroom_fraction * (double)mi.total_bytes));
+  const uint64_t headroom = std::max(
+      t.local_headroom_min_bytes, (uint64_t)(t.local_headroom_fraction * (double)mi.total_bytes));
   return mi.available_bytes > headroom ? mi.available_bytes - headroom : 0;
 }
 
@@ -179,7 +183,8 @@ Result<BenchCalibration> parse_bench_json(std::string_view text) {
   b.roofline_fraction = num_or(j, "roofline_fraction", 0);
   b.model = str_or(j, "model");
   if (!(b.bandwidth_bps > 1e6) || !std::isfinite(b.bandwidth_bps))
-    return error("bench result: no usable 'bandwidth_bytes_per_s' (expected uma bench --json output)");
+    return error(
+        "bench result: no usable 'bandwidth_bytes_per_s' (expected uma bench --json output)");
   if (!(b.roofline_fraction > 0 && b.roofline_fraction <= 1.5))
     return error("bench result: no usable 'roofline_fraction' (expected uma bench --json output)");
   return b;
@@ -191,9 +196,10 @@ void fill_local(MachineTable& t, const MemInfo& mi, double measured_bandwidth_bp
     if (m.kind != "local") continue;
     m.memory_bytes = mi.total_bytes;
     m.usable_bytes = local_usable_bytes(t, mi);
-    m.usable_rule = "MemAvailable " + human_bytes((double)mi.available_bytes) + " less " +
-                    human_bytes((double)(mi.available_bytes - std::min(mi.available_bytes, m.usable_bytes))) +
-                    " headroom";
+    m.usable_rule =
+        "MemAvailable " + human_bytes((double)mi.available_bytes) + " less " +
+        human_bytes((double)(mi.available_bytes - std::min(mi.available_bytes, m.usable_bytes))) +
+        " headroom";
     m.cpu_threads = cpu_threads;
     if (bench) {
       m.bandwidth_bps = bench->bandwidth_bps;

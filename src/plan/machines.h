@@ -22,9 +22,9 @@ struct DecodeMeasurement {
 };
 
 struct Machine {
-  std::string name;   // "m4-max", "rtx4090", "local"
-  std::string label;  // "Apple M4 Max"
-  std::string kind;   // apple | nvidia | local
+  std::string name;           // "m4-max", "rtx4090", "local"
+  std::string label;          // "Apple M4 Max"
+  std::string kind;           // apple | nvidia | local
   uint64_t memory_bytes = 0;  // total
   uint64_t usable_bytes = 0;  // what the model may take (policy of its kind applied)
   std::string usable_rule;    // how usable_bytes was derived, one line

@@ -31,7 +31,8 @@ namespace {
 double active_share(const TensorDesc& t, const ModelDesc& m) {
   if (t.name == "token_embd.weight" || t.name == "per_layer_token_embd.weight")
     return (m.tied_output && t.name == "token_embd.weight") ? 1.0 : 0.0;
-  if (t.expert && m.n_expert_used > 0) return std::min(1.0, (double)m.n_expert_used / (double)t.ne[2]);
+  if (t.expert && m.n_expert_used > 0)
+    return std::min(1.0, (double)m.n_expert_used / (double)t.ne[2]);
   return 1.0;
 }
 
@@ -77,14 +78,15 @@ Result<std::vector<int64_t>> per_layer(const gguf::GgufFile& f, const std::strin
                  std::to_string(n_layer) + " layers");
   for (uint64_t i = 0; i < v->array_size(); i++) {
     const auto x = v->array_int(i);
-    if (!x || *x < 0 || (uint64_t)*x > kMaxDim) return error("key '" + key + "' holds a value out of range");
+    if (!x || *x < 0 || (uint64_t)*x > kMaxDim)
+      return error("key '" + key + "' holds a value out of range");
     out.push_back(*x);
   }
   return out;
 }
 
-Result<int64_t> get_dim(const gguf::GgufFile& f, const std::string& key, std::optional<int64_t> dflt,
-                        uint64_t limit = kMaxDim) {
+Result<int64_t> get_dim(const gguf::GgufFile& f, const std::string& key,
+                        std::optional<int64_t> dflt, uint64_t limit = kMaxDim) {
   if (!f.find(key)) {
     if (!dflt) return error("missing key '" + key + "'");
     return *dflt;
@@ -107,7 +109,8 @@ Result<ModelDesc> describe_gguf(const gguf::GgufFile& f) {
   const std::string a = m.arch + ".";
   const gguf::Value* name_v = f.find("general.name");
   m.name = name_v && name_v->as_string() && !name_v->as_string()->empty()
-               ? std::string(*name_v->as_string()) : f.name();
+               ? std::string(*name_v->as_string())
+               : f.name();
   m.quant = "as stored";
   m.source = f.name();
 
@@ -210,9 +213,10 @@ Result<ModelDesc> describe_gguf_file(const std::string& path) {
 }
 
 Result<ModelDesc> describe_model(std::string_view arg) {
-  if (arg.empty()) return error("empty model: give a .gguf file or SHAPE:QUANT (e.g. llama3.1-8b:Q4_K_M)");
+  if (arg.empty())
+    return error("empty model: give a .gguf file or SHAPE:QUANT (e.g. llama3.1-8b:Q4_K_M)");
   const std::string s(arg);
-  struct stat st{};
+  struct stat st {};
   const bool exists = ::stat(s.c_str(), &st) == 0;
   const bool looks_like_file = s.find('/') != std::string::npos ||
                                (s.size() > 5 && s.compare(s.size() - 5, 5, ".gguf") == 0);
@@ -227,8 +231,8 @@ Result<ModelDesc> describe_model(std::string_view arg) {
                  "' is not a built-in shape (known: " + shape_names() + ")");
   const auto mix = quant_mix_from_name(quant_name);
   if (!mix)
-    return error("model '" + s + "': unknown quant type '" + quant_name + "' (known: " +
-                 quant_mix_names() + ")");
+    return error("model '" + s + "': unknown quant type '" + quant_name +
+                 "' (known: " + quant_mix_names() + ")");
   ModelDesc m = shape_model(*shape);
   UMA_TRY(apply_quant_mix(*mix, m));
   return m;

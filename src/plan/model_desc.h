@@ -15,12 +15,12 @@
 namespace uma::plan {
 
 struct TensorDesc {
-  std::string name;                     // GGUF name, e.g. "blk.3.attn_v.weight"
+  std::string name;  // GGUF name, e.g. "blk.3.attn_v.weight"
   uint32_t n_dims = 1;
-  int64_t ne[4] = {1, 1, 1, 1};         // ne[0] = row length, as in ggml
+  int64_t ne[4] = {1, 1, 1, 1};  // ne[0] = row length, as in ggml
   DType type = DType::F32;
-  uint64_t bytes = 0;                   // exact: rows × row bytes of `type`
-  bool expert = false;                  // an MoE expert stack: ne[2] experts, ne[2] > 1
+  uint64_t bytes = 0;   // exact: rows × row bytes of `type`
+  bool expert = false;  // an MoE expert stack: ne[2] experts, ne[2] > 1
 
   uint64_t n_elements() const { return (uint64_t)ne[0] * ne[1] * ne[2] * ne[3]; }
   uint64_t n_rows() const { return (uint64_t)ne[1] * ne[2] * ne[3]; }
@@ -40,17 +40,17 @@ struct ModelDesc {
   std::string source;  // "built-in shape llama3.1-70b (config: URL)" or the file path
   int64_t n_vocab = 0, n_ctx_train = 0, n_embd = 0, n_layer = 0;
   int64_t n_head = 0, n_head_kv = 0, head_dim = 0;
-  int64_t n_ff = 0;                     // widest FFN hidden size (activation buffers)
+  int64_t n_ff = 0;  // widest FFN hidden size (activation buffers)
   int64_t n_expert = 0, n_expert_used = 0;
-  bool tied_output = false;             // no output.weight: logits read token_embd
-  std::vector<LayerKv> kv;              // one per layer
-  std::vector<TensorDesc> tensors;      // in file order
-  int64_t n_merges = 0;                 // BPE merges (tokenizer.ggml.merges); 0 for SPM
-  uint64_t metadata_bytes = 0;          // GGUF header + metadata (vocab) + padding; estimated
-                                        // for built-in shapes
+  bool tied_output = false;         // no output.weight: logits read token_embd
+  std::vector<LayerKv> kv;          // one per layer
+  std::vector<TensorDesc> tensors;  // in file order
+  int64_t n_merges = 0;             // BPE merges (tokenizer.ggml.merges); 0 for SPM
+  uint64_t metadata_bytes = 0;      // GGUF header + metadata (vocab) + padding; estimated
+                                    // for built-in shapes
 
-  uint64_t weight_bytes() const;        // Σ tensor bytes
-  uint64_t n_params() const;            // Σ tensor elements
+  uint64_t weight_bytes() const;  // Σ tensor bytes
+  uint64_t n_params() const;      // Σ tensor elements
   uint64_t file_bytes() const { return weight_bytes() + metadata_bytes; }
   // Parameters a decoded token touches: all but the token-embedding gather (tied output reads
   // token_embd in full), and for MoE only n_expert_used of n_expert experts.

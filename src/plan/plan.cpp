@@ -40,16 +40,21 @@ int64_t layer_positions(const LayerKv& kv, int64_t n_ctx, int64_t n_batch) {
 // their own type; F32 weights use the f32 activations directly.
 uint64_t act_row_bytes(DType weight, int64_t n_in) {
   switch (weight) {
-    case DType::F32: return 0;
+    case DType::F32:
+      return 0;
     case DType::F16:
-    case DType::BF16: return (uint64_t)n_in * 2;
+    case DType::BF16:
+      return (uint64_t)n_in * 2;
     case DType::Q4_1:
-    case DType::Q5_1: return padded_row_bytes(DType::Q8_1, (uint64_t)n_in);
+    case DType::Q5_1:
+      return padded_row_bytes(DType::Q8_1, (uint64_t)n_in);
     case DType::Q4_0:
     case DType::Q5_0:
     case DType::Q8_0:
-    case DType::IQ4_NL: return padded_row_bytes(DType::Q8_0, (uint64_t)n_in);
-    default: return padded_row_bytes(DType::Q8_K, (uint64_t)n_in);
+    case DType::IQ4_NL:
+      return padded_row_bytes(DType::Q8_0, (uint64_t)n_in);
+    default:
+      return padded_row_bytes(DType::Q8_K, (uint64_t)n_in);
   }
 }
 
@@ -75,7 +80,8 @@ uint64_t kv_cache_bytes(const ModelDesc& m, int64_t n_ctx, int32_t n_seq, DType 
   uint64_t total = 0;
   for (const auto& kv : m.kv) {
     // The pool holds n_ctx × n_seq positions in blocks of 32 (KvCache, ContextParams::kv_tokens).
-    const uint64_t pos = round_up((uint64_t)layer_positions(kv, n_ctx, 512) * (uint64_t)n_seq, kKvBlock);
+    const uint64_t pos =
+        round_up((uint64_t)layer_positions(kv, n_ctx, 512) * (uint64_t)n_seq, kKvBlock);
     total += pos * (padded_row_bytes(kv_type, (uint64_t)kv.k_elems) +
                     padded_row_bytes(kv_type, (uint64_t)kv.v_elems));
   }
@@ -105,10 +111,10 @@ MemoryPlan plan_memory(const PlanInput& in) {
   int64_t kv_dim = 0;
   for (const auto& kv : m.kv) kv_dim = std::max(kv_dim, std::max(kv.k_elems, kv.v_elems));
   const uint64_t q_dim = (uint64_t)(m.n_head * m.head_dim), d = (uint64_t)m.n_embd;
-  const uint64_t floats = nb * (d + std::max(d, q_dim) + 2 * q_dim + 2 * (uint64_t)kv_dim +
-                                2 * (uint64_t)m.n_ff) +
-                          (uint64_t)in.n_threads * (uint64_t)(in.n_ctx + 2 * m.head_dim) +
-                          (uint64_t)in.n_parallel * (uint64_t)m.n_vocab;
+  const uint64_t floats =
+      nb * (d + std::max(d, q_dim) + 2 * q_dim + 2 * (uint64_t)kv_dim + 2 * (uint64_t)m.n_ff) +
+      (uint64_t)in.n_threads * (uint64_t)(in.n_ctx + 2 * m.head_dim) +
+      (uint64_t)in.n_parallel * (uint64_t)m.n_vocab;
   // matmul's scratch: the quantized activations of the widest input a batch multiplies.
   uint64_t scratch = 0;
   for (const auto& t : m.tensors)
@@ -125,7 +131,8 @@ MemoryPlan plan_memory(const PlanInput& in) {
 }
 
 double bytes_per_token(const PlanInput& in, int64_t depth) {
-  return (double)in.model.active_weight_bytes() + (double)kv_read_bytes(in.model, depth, in.kv_type);
+  return (double)in.model.active_weight_bytes() +
+         (double)kv_read_bytes(in.model, depth, in.kv_type);
 }
 
 double efficiency_from_measurement(const DecodeMeasurement& d, double bandwidth_bps) {
@@ -169,8 +176,9 @@ MachineFit fit_machine(const PlanInput& in_arg, const Machine& machine) {
     f.tps_short = rate / bytes_per_token(in, std::min(in.n_ctx, kShortDepth));
     f.tps_full = rate / bytes_per_token(in, in.n_ctx);
     // One weight pass serves every sequence of a batched decode step; each reads its own KV.
-    const double step = (double)in.model.active_weight_bytes() +
-                        (double)in.n_parallel * (double)kv_read_bytes(in.model, in.n_ctx, in.kv_type);
+    const double step =
+        (double)in.model.active_weight_bytes() +
+        (double)in.n_parallel * (double)kv_read_bytes(in.model, in.n_ctx, in.kv_type);
     f.tps_total = rate * in.n_parallel / step;
   }
   return f;
@@ -210,13 +218,14 @@ Result<ContextChoice> choose_context(const PlanInput& in, uint64_t available_byt
                                      std::optional<int64_t> requested_ctx) {
   if (in.n_parallel < 1) return error("parallel sequences must be at least 1");
   if (requested_ctx && (*requested_ctx < 1 || *requested_ctx > kMaxEngineCtx))
-    return error("context size must be between 1 and " + std::to_string(kMaxEngineCtx) +
-                 " (got " + std::to_string(*requested_ctx) + ")");
+    return error("context size must be between 1 and " + std::to_string(kMaxEngineCtx) + " (got " +
+                 std::to_string(*requested_ctx) + ")");
   // Local headroom policy (machines.json policies.local), applied to what the caller has.
   MachineTable defaults;
   if (auto t = load_machine_table(); t.ok()) defaults = std::move(t).value();
-  const uint64_t headroom = std::max(defaults.local_headroom_min_bytes,
-                                     (uint64_t)(defaults.local_headroom_fraction * (double)available_bytes));
+  const uint64_t headroom =
+      std::max(defaults.local_headroom_min_bytes,
+               (uint64_t)(defaults.local_headroom_fraction * (double)available_bytes));
   const uint64_t usable = available_bytes > headroom ? available_bytes - headroom : 0;
   const std::string avail = human_bytes((double)usable) + " usable (" +
                             human_bytes((double)available_bytes) + " available less " +
@@ -239,17 +248,20 @@ Result<ContextChoice> choose_context(const PlanInput& in, uint64_t available_byt
     const int64_t n = fit_ctx >= train ? train : std::max<int64_t>(fit_ctx / 256 * 256, kKvBlock);
     at.n_ctx = n;
     ContextChoice c{n, plan_memory(at), ""};
-    c.reason = (n >= train ? "context " + std::to_string(n) + ", the model's full training context: "
-                           : "context " + std::to_string(n) + " (the largest that fits; the model was trained for " +
-                                 std::to_string(train) + "): ") +
-               breakdown(c.memory, at) + " of " + avail + ".";
+    c.reason =
+        (n >= train ? "context " + std::to_string(n) + ", the model's full training context: "
+                    : "context " + std::to_string(n) +
+                          " (the largest that fits; the model was trained for " +
+                          std::to_string(train) + "): ") +
+        breakdown(c.memory, at) + " of " + avail + ".";
     return c;
   }
 
   // Refuse, saying what would fit instead.
   const MemoryPlan need = plan_memory(at);
-  std::string msg = "context " + std::to_string(at.n_ctx) + " needs " + human_bytes((double)need.total()) +
-                    " (" + breakdown(need, at) + ") but only " + avail + "; try:";
+  std::string msg = "context " + std::to_string(at.n_ctx) + " needs " +
+                    human_bytes((double)need.total()) + " (" + breakdown(need, at) + ") but only " +
+                    avail + "; try:";
   std::vector<std::string> tips;
   if (fit_ctx > 0) tips.push_back("a smaller context (-c " + std::to_string(fit_ctx) + " fits)");
   if (in.kv_type == DType::F16 || in.kv_type == DType::F32) {
@@ -257,14 +269,18 @@ Result<ContextChoice> choose_context(const PlanInput& in, uint64_t available_byt
     q8.kv_type = DType::Q8_0;
     const int64_t c8 = max_context(q8, usable, at.n_ctx);
     if (c8 > fit_ctx)
-      tips.push_back("KV cache q8_0 (" + (c8 >= at.n_ctx ? std::string("fits") : "fits up to " + std::to_string(c8)) + ")");
+      tips.push_back("KV cache q8_0 (" +
+                     (c8 >= at.n_ctx ? std::string("fits") : "fits up to " + std::to_string(c8)) +
+                     ")");
   }
   if (in.n_parallel > 1) {
     PlanInput one = in;
     one.n_parallel = 1;
     const int64_t c1 = max_context(one, usable, at.n_ctx);
     if (c1 > fit_ctx)
-      tips.push_back("fewer parallel sequences (1 fits " + (c1 >= at.n_ctx ? std::string("this context") : "up to " + std::to_string(c1)) + ")");
+      tips.push_back(
+          "fewer parallel sequences (1 fits " +
+          (c1 >= at.n_ctx ? std::string("this context") : "up to " + std::to_string(c1)) + ")");
   }
   // A smaller mix, if one fits this context (asked for) or at least kMinAutoCtx (automatic).
   const int64_t need_ctx = requested_ctx ? at.n_ctx : std::min<int64_t>(kMinAutoCtx, train);
@@ -274,14 +290,17 @@ Result<ContextChoice> choose_context(const PlanInput& in, uint64_t available_byt
     if (q.model.weight_bytes() >= in.model.weight_bytes()) continue;
     const int64_t cq = max_context(q, usable, at.n_ctx);
     if (cq >= need_ctx) {
-      tips.push_back("a smaller quant (" + std::string(quant_mix_name(mix)) + ": weights " +
-                     human_bytes((double)q.model.weight_bytes()) +
-                     (cq >= at.n_ctx ? std::string(", fits") : ", fits up to context " + std::to_string(cq)) + ")");
+      tips.push_back(
+          "a smaller quant (" + std::string(quant_mix_name(mix)) + ": weights " +
+          human_bytes((double)q.model.weight_bytes()) +
+          (cq >= at.n_ctx ? std::string(", fits") : ", fits up to context " + std::to_string(cq)) +
+          ")");
       break;
     }
   }
-  if (tips.empty()) tips.push_back("a machine with more memory (the weights alone are " +
-                                   human_bytes((double)(need.weights + need.metadata)) + ")");
+  if (tips.empty())
+    tips.push_back("a machine with more memory (the weights alone are " +
+                   human_bytes((double)(need.weights + need.metadata)) + ")");
   for (size_t i = 0; i < tips.size(); i++) msg += (i ? ", " : " ") + tips[i];
   return error(msg);
 }

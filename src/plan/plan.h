@@ -24,11 +24,11 @@ constexpr int64_t kKvBlock = 32;  // the engine's KV pool is allocated in blocks
 
 struct PlanInput {
   ModelDesc model;
-  int64_t n_ctx = kDefaultCtx;   // positions per sequence
-  int32_t n_parallel = 1;        // sequences (server slots) sharing the KV pool
-  DType kv_type = DType::F16;    // F16, F32, Q8_0, Q4_0
-  int64_t n_batch = 512;         // ContextParams::n_batch
-  int32_t n_threads = 8;         // engine threads (one attention score buffer each)
+  int64_t n_ctx = kDefaultCtx;  // positions per sequence
+  int32_t n_parallel = 1;       // sequences (server slots) sharing the KV pool
+  DType kv_type = DType::F16;   // F16, F32, Q8_0, Q4_0
+  int64_t n_batch = 512;        // ContextParams::n_batch
+  int32_t n_threads = 8;        // engine threads (one attention score buffer each)
 };
 
 struct MemoryPlan {
@@ -51,12 +51,12 @@ double bytes_per_token(const PlanInput& in, int64_t depth);
 struct MachineFit {
   uint64_t usable = 0, needed = 0;
   bool fits = false;
-  int64_t margin = 0;       // usable - needed (negative: short by that much)
-  int64_t max_ctx = 0;      // largest context that fits (capped at the training context); 0: none
+  int64_t margin = 0;   // usable - needed (negative: short by that much)
+  int64_t max_ctx = 0;  // largest context that fits (capped at the training context); 0: none
   bool max_ctx_capped = false;  // max_ctx stopped at the training context, not at memory
-  double tps_short = 0;     // decode tok/s of one sequence near the start of the context
-  double tps_full = 0;      // ... at the end of the context (all n_ctx positions in the KV)
-  double tps_total = 0;     // all n_parallel sequences together, at the end of the context
+  double tps_short = 0;         // decode tok/s of one sequence near the start of the context
+  double tps_full = 0;          // ... at the end of the context (all n_ctx positions in the KV)
+  double tps_total = 0;         // all n_parallel sequences together, at the end of the context
 };
 MachineFit fit_machine(const PlanInput& in, const Machine& machine);
 // Largest n_ctx (a multiple of kKvBlock, at most `limit`) whose plan fits in `usable`; 0 if none.

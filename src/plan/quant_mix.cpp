@@ -14,11 +14,16 @@ struct MixInfo {
 };
 
 constexpr std::array<MixInfo, 10> kMixes = {{
-    {QuantMix::F16, quant::FileType::F16},       {QuantMix::BF16, quant::FileType::BF16},
-    {QuantMix::Q8_0, quant::FileType::Q8_0},     {QuantMix::Q6_K, quant::FileType::Q6_K},
-    {QuantMix::Q5_K_M, quant::FileType::Q5_K_M}, {QuantMix::Q4_K_M, quant::FileType::Q4_K_M},
-    {QuantMix::IQ4_XS, quant::FileType::IQ4_XS}, {QuantMix::Q4_0, quant::FileType::Q4_0},
-    {QuantMix::Q3_K_M, quant::FileType::Q3_K_M}, {QuantMix::Q2_K, quant::FileType::Q2_K},
+    {QuantMix::F16, quant::FileType::F16},
+    {QuantMix::BF16, quant::FileType::BF16},
+    {QuantMix::Q8_0, quant::FileType::Q8_0},
+    {QuantMix::Q6_K, quant::FileType::Q6_K},
+    {QuantMix::Q5_K_M, quant::FileType::Q5_K_M},
+    {QuantMix::Q4_K_M, quant::FileType::Q4_K_M},
+    {QuantMix::IQ4_XS, quant::FileType::IQ4_XS},
+    {QuantMix::Q4_0, quant::FileType::Q4_0},
+    {QuantMix::Q3_K_M, quant::FileType::Q3_K_M},
+    {QuantMix::Q2_K, quant::FileType::Q2_K},
 }};
 
 }  // namespace
@@ -38,7 +43,9 @@ quant::FileType quant_mix_file_type(QuantMix m) {
   return quant::FileType::F16;
 }
 
-std::string_view quant_mix_name(QuantMix m) { return quant::file_type_name(quant_mix_file_type(m)); }
+std::string_view quant_mix_name(QuantMix m) {
+  return quant::file_type_name(quant_mix_file_type(m));
+}
 
 std::optional<QuantMix> quant_mix_from_name(std::string_view name) {
   // file_type_from_name also takes numeric ids; a mix is asked for by name only.

@@ -10,9 +10,8 @@ namespace uma::plan {
 
 namespace {
 
-constexpr Family L = Family::kLlama, Q2 = Family::kQwen2, Q3 = Family::kQwen3,
-                 G2 = Family::kGemma2, G3 = Family::kGemma3, P3 = Family::kPhi3,
-                 D2 = Family::kDeepseek2;
+constexpr Family L = Family::kLlama, Q2 = Family::kQwen2, Q3 = Family::kQwen3, G2 = Family::kGemma2,
+                 G3 = Family::kGemma3, P3 = Family::kPhi3, D2 = Family::kDeepseek2;
 
 #define HF(path) "https://huggingface.co/" path "/blob/main/config.json"
 // clang-format off
@@ -68,13 +67,20 @@ std::string normalize(std::string_view s) {
 
 const char* arch_name(Family f) {
   switch (f) {
-    case Family::kLlama: return "llama";
-    case Family::kQwen2: return "qwen2";
-    case Family::kQwen3: return "qwen3";
-    case Family::kGemma2: return "gemma2";
-    case Family::kGemma3: return "gemma3";
-    case Family::kPhi3: return "phi3";
-    case Family::kDeepseek2: return "deepseek2";
+    case Family::kLlama:
+      return "llama";
+    case Family::kQwen2:
+      return "qwen2";
+    case Family::kQwen3:
+      return "qwen3";
+    case Family::kGemma2:
+      return "gemma2";
+    case Family::kGemma3:
+      return "gemma3";
+    case Family::kPhi3:
+      return "phi3";
+    case Family::kDeepseek2:
+      return "deepseek2";
   }
   return "llama";
 }

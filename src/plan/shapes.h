@@ -21,8 +21,8 @@ struct ShapeDef {
   Family family;
   int64_t n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff;
   bool tied_output;
-  bool rope_freqs;           // Llama 3.1+ "llama3" rope scaling stored as rope_freqs.weight
-  int64_t sliding_window;    // gemma: span of the local-attention layers (0: none)
+  bool rope_freqs;         // Llama 3.1+ "llama3" rope scaling stored as rope_freqs.weight
+  int64_t sliding_window;  // gemma: span of the local-attention layers (0: none)
   // Mixture of experts (0 = dense).
   int64_t n_expert, n_expert_used, n_ff_exp, n_expert_shared, n_dense_lead;
   // DeepSeek multi-head latent attention (0 = plain attention).

@@ -103,18 +103,30 @@ nlohmann::json memory_json(const plan::MemoryPlan& p) {
           {"compute_bytes", p.compute}, {"overhead_bytes", p.overhead}, {"total_bytes", p.total()}};
 }
 
-void print_json(const plan::PlanInput& in, const plan::MemoryPlan& mem, const plan::MachineTable& table,
-                const std::vector<MachineResult>& results, double min_tps) {
+void print_json(const plan::PlanInput& in, const plan::MemoryPlan& mem,
+                const plan::MachineTable& table, const std::vector<MachineResult>& results,
+                double min_tps) {
   const auto& m = in.model;
   nlohmann::json j;
-  j["model"] = {{"name", m.name}, {"arch", m.arch}, {"quant", m.quant}, {"source", m.source},
-                {"params", m.n_params()}, {"active_params", m.active_params()},
-                {"weights_bytes", m.weight_bytes()}, {"file_bytes", m.file_bytes()},
-                {"bits_per_weight", 8.0 * (double)m.weight_bytes() / (double)std::max<uint64_t>(1, m.n_params())},
-                {"n_layer", m.n_layer}, {"n_ctx_train", m.n_ctx_train}, {"n_expert", m.n_expert},
+  j["model"] = {{"name", m.name},
+                {"arch", m.arch},
+                {"quant", m.quant},
+                {"source", m.source},
+                {"params", m.n_params()},
+                {"active_params", m.active_params()},
+                {"weights_bytes", m.weight_bytes()},
+                {"file_bytes", m.file_bytes()},
+                {"bits_per_weight",
+                 8.0 * (double)m.weight_bytes() / (double)std::max<uint64_t>(1, m.n_params())},
+                {"n_layer", m.n_layer},
+                {"n_ctx_train", m.n_ctx_train},
+                {"n_expert", m.n_expert},
                 {"n_expert_used", m.n_expert_used}};
-  j["input"] = {{"ctx", in.n_ctx}, {"parallel", in.n_parallel}, {"kv_type", std::string(dtype_name(in.kv_type))},
-                {"n_batch", in.n_batch}, {"min_tps", min_tps}};
+  j["input"] = {{"ctx", in.n_ctx},
+                {"parallel", in.n_parallel},
+                {"kv_type", std::string(dtype_name(in.kv_type))},
+                {"n_batch", in.n_batch},
+                {"min_tps", min_tps}};
   j["memory"] = memory_json(mem);
   j["bytes_per_token"] = {{"weights", m.active_weight_bytes()},
                           {"kv_at_ctx", plan::kv_read_bytes(m, in.n_ctx, in.kv_type)},
@@ -122,21 +134,36 @@ void print_json(const plan::PlanInput& in, const plan::MemoryPlan& mem, const pl
   nlohmann::json ms = nlohmann::json::array();
   for (const auto& r : results) {
     const auto& mc = *r.machine;
-    nlohmann::json e = {{"name", mc.name}, {"label", mc.label}, {"kind", mc.kind}, {"expected", mc.expected},
-                        {"memory_bytes", mc.memory_bytes}, {"usable_bytes", mc.usable_bytes},
-                        {"usable_rule", mc.usable_rule}, {"bandwidth_bytes_per_s", mc.bandwidth_bps},
-                        {"efficiency", mc.efficiency}, {"efficiency_source", mc.efficiency_source},
-                        {"needed_bytes", r.fit.needed}, {"fits", r.fit.fits}, {"margin_bytes", r.fit.margin},
-                        {"max_ctx", r.fit.max_ctx}, {"max_ctx_is_training_ctx", r.fit.max_ctx_capped},
-                        {"decode_tps", r.fit.tps_full}, {"decode_tps_start", r.fit.tps_short},
-                        {"decode_tps_all_sequences", r.fit.tps_total}, {"sources", mc.sources}};
+    nlohmann::json e = {{"name", mc.name},
+                        {"label", mc.label},
+                        {"kind", mc.kind},
+                        {"expected", mc.expected},
+                        {"memory_bytes", mc.memory_bytes},
+                        {"usable_bytes", mc.usable_bytes},
+                        {"usable_rule", mc.usable_rule},
+                        {"bandwidth_bytes_per_s", mc.bandwidth_bps},
+                        {"efficiency", mc.efficiency},
+                        {"efficiency_source", mc.efficiency_source},
+                        {"needed_bytes", r.fit.needed},
+                        {"fits", r.fit.fits},
+                        {"margin_bytes", r.fit.margin},
+                        {"max_ctx", r.fit.max_ctx},
+                        {"max_ctx_is_training_ctx", r.fit.max_ctx_capped},
+                        {"decode_tps", r.fit.tps_full},
+                        {"decode_tps_start", r.fit.tps_short},
+                        {"decode_tps_all_sequences", r.fit.tps_total},
+                        {"sources", mc.sources}};
     if (mc.gpu_cores) e["gpu_cores"] = mc.gpu_cores;
     if (mc.cuda_cores) e["cuda_cores"] = mc.cuda_cores;
-    e["best_quant"] = r.best ? nlohmann::json(std::string(plan::quant_mix_name(r.best->mix))) : nlohmann::json();
+    e["best_quant"] =
+        r.best ? nlohmann::json(std::string(plan::quant_mix_name(r.best->mix))) : nlohmann::json();
     nlohmann::json lad = nlohmann::json::array();
     for (const auto& q : r.ladder)
-      lad.push_back({{"quant", std::string(plan::quant_mix_name(q.mix))}, {"weights_bytes", q.weights},
-                     {"needed_bytes", q.needed}, {"fits", q.fits}, {"decode_tps", q.tps}});
+      lad.push_back({{"quant", std::string(plan::quant_mix_name(q.mix))},
+                     {"weights_bytes", q.weights},
+                     {"needed_bytes", q.needed},
+                     {"fits", q.fits},
+                     {"decode_tps", q.tps}});
     e["quants"] = lad;
     ms.push_back(e);
   }
@@ -145,77 +172,96 @@ void print_json(const plan::PlanInput& in, const plan::MemoryPlan& mem, const pl
   std::printf("%s\n", j.dump(2).c_str());
 }
 
-void print_table(const plan::PlanInput& in, const plan::MemoryPlan& mem, const std::vector<MachineResult>& results,
-                 double min_tps) {
+void print_table(const plan::PlanInput& in, const plan::MemoryPlan& mem,
+                 const std::vector<MachineResult>& results, double min_tps) {
   const auto& m = in.model;
   const double params = (double)m.n_params();
-  std::printf("model:    %s, %s, %s parameters", m.name.c_str(), m.quant.c_str(), human_count(params).c_str());
-  if (m.n_expert > 1) std::printf(" (%s active per token)", human_count((double)m.active_params()).c_str());
+  std::printf("model:    %s, %s, %s parameters", m.name.c_str(), m.quant.c_str(),
+              human_count(params).c_str());
+  if (m.n_expert > 1)
+    std::printf(" (%s active per token)", human_count((double)m.active_params()).c_str());
   std::printf(", %.2f bits per weight\n", 8.0 * (double)m.weight_bytes() / std::max(1.0, params));
   std::printf("source:   %s\n", m.source.c_str());
-  std::printf("plan:     context %lld x %d sequence%s, KV cache %s (model trained for %lld)\n", (long long)in.n_ctx,
-              in.n_parallel, in.n_parallel == 1 ? "" : "s", std::string(dtype_name(in.kv_type)).c_str(),
-              (long long)m.n_ctx_train);
+  std::printf("plan:     context %lld x %d sequence%s, KV cache %s (model trained for %lld)\n",
+              (long long)in.n_ctx, in.n_parallel, in.n_parallel == 1 ? "" : "s",
+              std::string(dtype_name(in.kv_type)).c_str(), (long long)m.n_ctx_train);
   if (m.n_ctx_train > 0 && in.n_ctx > m.n_ctx_train)
-    std::printf("note:     context %lld is beyond the model's training context %lld\n", (long long)in.n_ctx,
-                (long long)m.n_ctx_train);
-  std::printf("memory:   weights %s + file metadata %s + KV cache %s + compute buffers %s + runtime %s = %s\n",
-              human_bytes((double)mem.weights).c_str(), human_bytes((double)mem.metadata).c_str(),
-              human_bytes((double)mem.kv).c_str(), human_bytes((double)mem.compute).c_str(),
-              human_bytes((double)mem.overhead).c_str(), human_bytes((double)mem.total()).c_str());
+    std::printf("note:     context %lld is beyond the model's training context %lld\n",
+                (long long)in.n_ctx, (long long)m.n_ctx_train);
+  std::printf(
+      "memory:   weights %s + file metadata %s + KV cache %s + compute buffers %s + runtime %s = "
+      "%s\n",
+      human_bytes((double)mem.weights).c_str(), human_bytes((double)mem.metadata).c_str(),
+      human_bytes((double)mem.kv).c_str(), human_bytes((double)mem.compute).c_str(),
+      human_bytes((double)mem.overhead).c_str(), human_bytes((double)mem.total()).c_str());
   std::printf("decode:   %s read per token (weights %s + KV %s at the end of the context)\n\n",
               human_bytes(plan::bytes_per_token(in, in.n_ctx)).c_str(),
               human_bytes((double)m.active_weight_bytes()).c_str(),
               human_bytes((double)plan::kv_read_bytes(m, in.n_ctx, in.kv_type)).c_str());
 
-  std::printf("%-9s %-27s %9s %9s %4s %10s %8s %13s %6s  %s\n", "machine", "", "usable", "needed", "fits",
-              "margin", "max ctx", "tok/s end|0", "eff", min_tps > 0 ? "best quant (>= min tok/s)" : "best quant");
+  std::printf("%-9s %-27s %9s %9s %4s %10s %8s %13s %6s  %s\n", "machine", "", "usable", "needed",
+              "fits", "margin", "max ctx", "tok/s end|0", "eff",
+              min_tps > 0 ? "best quant (>= min tok/s)" : "best quant");
   for (const auto& r : results) {
     const auto& mc = *r.machine;
-    const std::string ctx = r.fit.max_ctx > 0 ? std::to_string(r.fit.max_ctx) + (r.fit.max_ctx_capped ? "*" : "") : "-";
+    const std::string ctx =
+        r.fit.max_ctx > 0 ? std::to_string(r.fit.max_ctx) + (r.fit.max_ctx_capped ? "*" : "") : "-";
     const std::string tps = tps_str(r.fit.tps_full) + "|" + tps_str(r.fit.tps_short);
-    const std::string best = r.best ? std::string(plan::quant_mix_name(r.best->mix)) + " (" + tps_str(r.best->tps) + " tok/s)"
+    const std::string best = r.best ? std::string(plan::quant_mix_name(r.best->mix)) + " (" +
+                                          tps_str(r.best->tps) + " tok/s)"
                                     : "none";
-    std::printf("%-9s %-27s %9s %9s %4s %10s %8s %13s %5.2f%s  %s\n", mc.name.c_str(), mc.label.c_str(),
-                gib((double)mc.usable_bytes).c_str(), gib((double)r.fit.needed).c_str(), r.fit.fits ? "yes" : "no",
-                signed_gib(r.fit.margin).c_str(), ctx.c_str(), tps.c_str(), mc.efficiency, eff_tag(mc).c_str(),
-                best.c_str());
+    std::printf("%-9s %-27s %9s %9s %4s %10s %8s %13s %5.2f%s  %s\n", mc.name.c_str(),
+                mc.label.c_str(), gib((double)mc.usable_bytes).c_str(),
+                gib((double)r.fit.needed).c_str(), r.fit.fits ? "yes" : "no",
+                signed_gib(r.fit.margin).c_str(), ctx.c_str(), tps.c_str(), mc.efficiency,
+                eff_tag(mc).c_str(), best.c_str());
   }
-  std::printf("\nmax ctx: largest context that fits (* = the model's training context). tok/s: predicted decode of one\n"
-              "sequence at the end of the context | at its start = bandwidth x efficiency / bytes per token.\n"
-              "eff: m = from a published decode measurement of that machine, k = median of its kind, b = uma bench,\n"
-              "d = default. --json lists every figure's source.\n");
+  std::printf(
+      "\nmax ctx: largest context that fits (* = the model's training context). tok/s: predicted "
+      "decode of one\n"
+      "sequence at the end of the context | at its start = bandwidth x efficiency / bytes per "
+      "token.\n"
+      "eff: m = from a published decode measurement of that machine, k = median of its kind, b = "
+      "uma bench,\n"
+      "d = default. --json lists every figure's source.\n");
   for (const auto& r : results)
     if (r.machine->kind == "local")
-      std::printf("local:    %s of memory, %s usable (%s); read bandwidth %.1f GB/s (%s);\n"
-                  "          efficiency %.2f (%s)\n",
-                  human_bytes((double)r.machine->memory_bytes).c_str(), human_bytes((double)r.machine->usable_bytes).c_str(),
-                  r.machine->usable_rule.c_str(), r.machine->bandwidth_bps / 1e9,
-                  r.machine->sources.count("bandwidth_measured") ? r.machine->sources.at("bandwidth_measured").c_str() : "",
-                  r.machine->efficiency, r.machine->efficiency_source.c_str());
+      std::printf(
+          "local:    %s of memory, %s usable (%s); read bandwidth %.1f GB/s (%s);\n"
+          "          efficiency %.2f (%s)\n",
+          human_bytes((double)r.machine->memory_bytes).c_str(),
+          human_bytes((double)r.machine->usable_bytes).c_str(), r.machine->usable_rule.c_str(),
+          r.machine->bandwidth_bps / 1e9,
+          r.machine->sources.count("bandwidth_measured")
+              ? r.machine->sources.at("bandwidth_measured").c_str()
+              : "",
+          r.machine->efficiency, r.machine->efficiency_source.c_str());
   if (results.size() == 1) {
     const auto& r = results[0];
-    std::printf("\nquant mixes on %s:\n  %-7s %10s %10s %5s %8s\n", r.machine->name.c_str(), "quant", "weights", "needed",
-                "fits", "tok/s");
+    std::printf("\nquant mixes on %s:\n  %-7s %10s %10s %5s %8s\n", r.machine->name.c_str(),
+                "quant", "weights", "needed", "fits", "tok/s");
     for (const auto& q : r.ladder)
       std::printf("  %-7s %10s %10s %5s %8s\n", std::string(plan::quant_mix_name(q.mix)).c_str(),
-                  gib((double)q.weights).c_str(), gib((double)q.needed).c_str(), q.fits ? "yes" : "no",
-                  tps_str(q.tps).c_str());
+                  gib((double)q.weights).c_str(), gib((double)q.needed).c_str(),
+                  q.fits ? "yes" : "no", tps_str(q.tps).c_str());
   }
 }
 
-Status write_plot(const std::string& path, const plan::PlanInput& in, const std::vector<MachineResult>& results) {
+Status write_plot(const std::string& path, const plan::PlanInput& in,
+                  const std::vector<MachineResult>& results) {
   plan::ChartSpec spec;
   spec.title = "uma fit: " + in.model.name + " on " + std::to_string(results.size()) + " machine" +
                (results.size() == 1 ? "" : "s");
   spec.subtitle = "predicted decode tok/s at context " + std::to_string(in.n_ctx) + " (" +
-                  std::to_string(in.n_parallel) + " sequence" + (in.n_parallel == 1 ? "" : "s") + ", KV " +
-                  std::string(dtype_name(in.kv_type)) + ") for each quant mix; hollow = does not fit";
+                  std::to_string(in.n_parallel) + " sequence" + (in.n_parallel == 1 ? "" : "s") +
+                  ", KV " + std::string(dtype_name(in.kv_type)) +
+                  ") for each quant mix; hollow = does not fit";
   for (const auto& r : results) {
     plan::ChartSeries s;
     s.label = r.machine->label;
     for (const auto& q : r.ladder)
-      s.points.push_back({(double)q.weights / kGiB, q.tps, q.fits, std::string(plan::quant_mix_name(q.mix))});
+      s.points.push_back(
+          {(double)q.weights / kGiB, q.tps, q.fits, std::string(plan::quant_mix_name(q.mix))});
     spec.series.push_back(std::move(s));
   }
   std::ofstream out(path, std::ios::binary);
@@ -231,14 +277,17 @@ Status write_plot(const std::string& path, const plan::PlanInput& in, const std:
 int cmd_fit(int argc, char** argv) {
   FitOptions o;
   CLI::App app{"Plan memory and decode speed of a model on this and other machines", "uma fit"};
-  app.add_option("model", o.model, "a .gguf file, or SHAPE[:QUANT] such as llama3.1-70b:Q4_K_M")->required();
+  app.add_option("model", o.model, "a .gguf file, or SHAPE[:QUANT] such as llama3.1-70b:Q4_K_M")
+      ->required();
   app.add_option("-c,--ctx", o.ctx, "context size in tokens per sequence (default 4096)");
   app.add_option("--parallel", o.parallel, "parallel sequences sharing the KV cache (default 1)");
   app.add_option("--kv-type", o.kv_type, "KV cache type: f16 (default), f32, q8_0, q4_0");
   app.add_option("--machine", o.machine, "one machine by name, or all (default)");
   app.add_flag("--json", o.json, "print JSON instead of a table");
-  app.add_option("--plot", o.plot, "write an SVG chart (model size vs predicted tok/s per machine)");
-  app.add_option("--min-tps", o.min_tps, "slowest acceptable decode tok/s when choosing the best quant");
+  app.add_option("--plot", o.plot,
+                 "write an SVG chart (model size vs predicted tok/s per machine)");
+  app.add_option("--min-tps", o.min_tps,
+                 "slowest acceptable decode tok/s when choosing the best quant");
   app.add_option("--bench", o.bench, "a 'uma bench --json' result: calibrates the local machine");
   app.footer("Shapes: " + plan::shape_names() + "\nQuant mixes: " + plan::quant_mix_names());
   try {
@@ -253,9 +302,13 @@ int cmd_fit(int argc, char** argv) {
 
   plan::PlanInput in;
   const auto ctx = parse_int(o.ctx, 1, int64_t{1} << 24);
-  if (!ctx) return usage_error("--ctx must be a whole number of tokens from 1 to 16777216, got '" + o.ctx + "'");
+  if (!ctx)
+    return usage_error("--ctx must be a whole number of tokens from 1 to 16777216, got '" + o.ctx +
+                       "'");
   const auto par = parse_int(o.parallel, 1, 4096);
-  if (!par) return usage_error("--parallel must be a whole number from 1 to 4096, got '" + o.parallel + "'");
+  if (!par)
+    return usage_error("--parallel must be a whole number from 1 to 4096, got '" + o.parallel +
+                       "'");
   const auto kv = dtype_from_name(o.kv_type);
   if (!kv || (*kv != DType::F16 && *kv != DType::F32 && *kv != DType::Q8_0 && *kv != DType::Q4_0))
     return usage_error("--kv-type must be f16, f32, q8_0 or q4_0, got '" + o.kv_type + "'");
@@ -264,7 +317,8 @@ int cmd_fit(int argc, char** argv) {
     char* end = nullptr;
     min_tps = std::strtod(o.min_tps.c_str(), &end);
     if (end != o.min_tps.c_str() + o.min_tps.size() || !(min_tps > 0) || !std::isfinite(min_tps))
-      return usage_error("--min-tps must be a positive number of tokens/s, got '" + o.min_tps + "'");
+      return usage_error("--min-tps must be a positive number of tokens/s, got '" + o.min_tps +
+                         "'");
   }
   in.n_ctx = *ctx;
   in.n_parallel = (int32_t)*par;
@@ -278,7 +332,8 @@ int cmd_fit(int argc, char** argv) {
   plan::MachineTable table = std::move(table_r).value();
   std::vector<const plan::Machine*> selected;
   if (o.machine != "all") {
-    if (!table.find(o.machine)) return usage_error("unknown machine '" + o.machine + "' (known: all, " + table.names() + ")");
+    if (!table.find(o.machine))
+      return usage_error("unknown machine '" + o.machine + "' (known: all, " + table.names() + ")");
   }
   std::optional<plan::BenchCalibration> bench;
   if (!o.bench.empty()) {
@@ -317,12 +372,14 @@ int cmd_fit(int argc, char** argv) {
 
   std::vector<MachineResult> results;
   for (const auto* mc : selected) {
-    MachineResult r{mc, plan::fit_machine(in, *mc), plan::quant_ladder(in, *mc, min_tps), std::nullopt};
+    MachineResult r{mc, plan::fit_machine(in, *mc), plan::quant_ladder(in, *mc, min_tps),
+                    std::nullopt};
     r.best = plan::best_quant(r.ladder);
     results.push_back(std::move(r));
   }
   plan::PlanInput local_in = in;
-  if (!selected.empty() && selected[0]->cpu_threads > 0) local_in.n_threads = selected[0]->cpu_threads;
+  if (!selected.empty() && selected[0]->cpu_threads > 0)
+    local_in.n_threads = selected[0]->cpu_threads;
   const plan::MemoryPlan mem = plan::plan_memory(local_in);
 
   if (!o.plot.empty()) {
@@ -331,8 +388,10 @@ int cmd_fit(int argc, char** argv) {
       return 1;
     }
   }
-  if (o.json) print_json(in, mem, table, results, min_tps);
-  else print_table(in, mem, results, min_tps);
+  if (o.json)
+    print_json(in, mem, table, results, min_tps);
+  else
+    print_table(in, mem, results, min_tps);
   return 0;
 }
 

@@ -113,8 +113,8 @@ TEST(PlanModel, GgufWeightsAreTheTensorTableSum) {
 }
 
 TEST(PlanModel, EveryQuantRefFileIsExact) {
-  for (const char* name : {"synth-tiny.f32.gguf", "synth-tiny.Q4_K_M.gguf", "synth-tiny.Q2_K.pure.gguf",
-                           "synth-tiny.IQ4_NL.pure.gguf"}) {
+  for (const char* name : {"synth-tiny.f32.gguf", "synth-tiny.Q4_K_M.gguf",
+                           "synth-tiny.Q2_K.pure.gguf", "synth-tiny.IQ4_NL.pure.gguf"}) {
     const std::string path = kModels + "quant-ref/" + name;
     auto f = gguf::GgufFile::open(path);
     ASSERT_TRUE(f.ok()) << f.status().message();
@@ -154,13 +154,16 @@ TEST(PlanModel, StoriesCannotBeQ8OrQ4_0LikeLlamaCpp) {
 TEST(PlanModel, ParameterCountsOfBuiltInShapes) {
   // Published totals (model cards; Gemma 3 counted without its vision tower).
   const std::pair<const char*, double> kParams[] = {
-      {"llama3.2-1b", 1.24},  {"llama3.1-8b", 8.03},   {"llama3.1-70b", 70.55}, {"llama3.1-405b", 405.85},
-      {"llama2-7b", 6.74},    {"mistral-7b", 7.25},    {"mixtral-8x7b", 46.70}, {"qwen2.5-7b", 7.62},
-      {"qwen2.5-72b", 72.71}, {"qwen3-8b", 8.19},      {"qwen3-32b", 32.76},    {"gemma2-9b", 9.24},
-      {"phi4", 14.66},        {"deepseek-v3", 671.0},
+      {"llama3.2-1b", 1.24},     {"llama3.1-8b", 8.03},  {"llama3.1-70b", 70.55},
+      {"llama3.1-405b", 405.85}, {"llama2-7b", 6.74},    {"mistral-7b", 7.25},
+      {"mixtral-8x7b", 46.70},   {"qwen2.5-7b", 7.62},   {"qwen2.5-72b", 72.71},
+      {"qwen3-8b", 8.19},        {"qwen3-32b", 32.76},   {"gemma2-9b", 9.24},
+      {"phi4", 14.66},           {"deepseek-v3", 671.0},
   };
   for (const auto& [name, billions] : kParams)
-    EXPECT_NEAR((double)model(std::string(name) + ":F16").n_params() / 1e9, billions, billions * 0.01) << name;
+    EXPECT_NEAR((double)model(std::string(name) + ":F16").n_params() / 1e9, billions,
+                billions * 0.01)
+        << name;
 }
 
 TEST(PlanModel, MoeReadsOnlyActiveExperts) {
@@ -279,7 +282,7 @@ TEST(PlanMemory, LargestContextIsTheEdgeOfFitting) {
   EXPECT_LE(plan_memory(at).total(), usable);
   at.n_ctx = c + kKvBlock;
   EXPECT_GT(plan_memory(at).total(), usable);
-  EXPECT_EQ(max_context(in, 1024, 131072), 0);               // nothing fits in 1 KiB
+  EXPECT_EQ(max_context(in, 1024, 131072), 0);                         // nothing fits in 1 KiB
   EXPECT_EQ(max_context(in, (uint64_t)(200 * kGiB), 131072), 131072);  // capped at training
 }
 
@@ -296,7 +299,8 @@ TEST(PlanMemory, BestQuantHonoursSpeedAndMemory) {
   const auto ladder = quant_ladder(in, machine("rtx5090"), 0);
   const auto best = best_quant(ladder);
   ASSERT_TRUE(best.has_value());  // 32 GB: only the small mixes fit
-  EXPECT_TRUE(best->mix == QuantMix::Q2_K || best->mix == QuantMix::Q3_K_M) << quant_mix_name(best->mix);
+  EXPECT_TRUE(best->mix == QuantMix::Q2_K || best->mix == QuantMix::Q3_K_M)
+      << quant_mix_name(best->mix);
   EXPECT_FALSE(best_quant(quant_ladder(in, machine("rtx4090"), 1e6)).has_value());
   const auto fast = best_quant(quant_ladder(in, machine("m4-max"), 10.0));
   ASSERT_TRUE(fast.has_value());
@@ -309,9 +313,11 @@ TEST(PlanMemory, BestQuantHonoursSpeedAndMemory) {
 // --- Machines ----------------------------------------------------------------------------------
 
 TEST(PlanMachines, TableHasEveryMachineWithSources) {
-  for (const char* name : {"local", "m1", "m1-pro", "m1-max", "m1-ultra", "m2", "m2-pro", "m2-max", "m2-ultra",
-                           "m3", "m3-pro", "m3-max", "m3-ultra", "m4", "m4-pro", "m4-max", "m5", "m5-pro",
-                           "m5-max", "m5-ultra", "rtx3090", "rtx4090", "rtx5090", "h100", "h200"})
+  for (const char* name :
+       {"local",   "m1",       "m1-pro", "m1-max", "m1-ultra", "m2",       "m2-pro",
+        "m2-max",  "m2-ultra", "m3",     "m3-pro", "m3-max",   "m3-ultra", "m4",
+        "m4-pro",  "m4-max",   "m5",     "m5-pro", "m5-max",   "m5-ultra", "rtx3090",
+        "rtx4090", "rtx5090",  "h100",   "h200"})
     EXPECT_NE(table().find(name), nullptr) << name;
   for (const auto& m : table().machines) {
     if (m.kind == "local") continue;
@@ -337,11 +343,17 @@ TEST(PlanMachines, TableHasEveryMachineWithSources) {
 TEST(PlanMachines, BadTablesAreErrors) {
   EXPECT_FALSE(parse_machine_table("not json").ok());
   EXPECT_FALSE(parse_machine_table("{}").ok());
-  EXPECT_FALSE(parse_machine_table(R"({"machines":[{"name":"x","kind":"apple","memory_gib":8}]})").ok());
-  EXPECT_FALSE(parse_machine_table(
-      R"({"machines":[{"name":"x","kind":"tpu","memory_gib":8,"bandwidth_gbs":100,"sources":{"memory":"a","bandwidth":"b"}}]})").ok());
+  EXPECT_FALSE(
+      parse_machine_table(R"({"machines":[{"name":"x","kind":"apple","memory_gib":8}]})").ok());
+  EXPECT_FALSE(
+      parse_machine_table(
+          R"({"machines":[{"name":"x","kind":"tpu","memory_gib":8,"bandwidth_gbs":100,"sources":{"memory":"a","bandwidth":"b"}}]})")
+          .ok());
   // A figure without a source is refused.
-  EXPECT_FALSE(parse_machine_table(R"({"machines":[{"name":"x","kind":"nvidia","memory_gib":8,"bandwidth_gbs":100}]})").ok());
+  EXPECT_FALSE(
+      parse_machine_table(
+          R"({"machines":[{"name":"x","kind":"nvidia","memory_gib":8,"bandwidth_gbs":100}]})")
+          .ok());
 }
 
 TEST(PlanMachines, LocalFromMeminfoAndBench) {
@@ -355,7 +367,8 @@ TEST(PlanMachines, LocalFromMeminfoAndBench) {
   EXPECT_EQ(mi->total_bytes, 16384000ull * 1024);
   EXPECT_EQ(mi->available_bytes, 8192000ull * 1024);
   MachineTable t = table();
-  auto bench = parse_bench_json(R"({"model":"m.gguf","bandwidth_bytes_per_s":3.2e10,"roofline_fraction":0.82})");
+  auto bench = parse_bench_json(
+      R"({"model":"m.gguf","bandwidth_bytes_per_s":3.2e10,"roofline_fraction":0.82})");
   ASSERT_TRUE(bench.ok()) << bench.status().message();
   fill_local(t, *mi, 0, *bench, 2);
   const Machine& local = *t.find("local");
@@ -423,10 +436,12 @@ TEST(PlanChooseContext, RefusesWithNeededAvailableAndWhatToChange) {
 TEST(PlanChooseContext, SuggestsASmallerQuantWhenTheWeightsDoNotFit) {
   auto c = choose_context(input("llama3.1-70b:Q8_0", 4096), (uint64_t)(48 * kGiB), std::nullopt);
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.status().message().find("a smaller quant (Q4_K_M"), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("a smaller quant (Q4_K_M"), std::string::npos)
+      << c.status().message();
   auto none = choose_context(input("llama3.1-405b:Q2_K", 4096), (uint64_t)(4 * kGiB), std::nullopt);
   ASSERT_FALSE(none.ok());
-  EXPECT_NE(none.status().message().find("more memory"), std::string::npos) << none.status().message();
+  EXPECT_NE(none.status().message().find("more memory"), std::string::npos)
+      << none.status().message();
   EXPECT_FALSE(choose_context(input("llama3.1-8b:Q4_K_M", 4096), (uint64_t)(64 * kGiB), 0).ok());
 }
 
@@ -444,7 +459,8 @@ TEST(PlanSvg, OneLinePerMachineAndEscapedText) {
   size_t groups = 0;
   for (size_t p = svg.find("<g>"); p != std::string::npos; p = svg.find("<g>", p + 1)) groups++;
   EXPECT_EQ(groups, 2u);
-  EXPECT_NE(svg.find("fill=\"white\"><title>m1 Q4_K_M"), std::string::npos);  // hollow: does not fit
+  EXPECT_NE(svg.find("fill=\"white\"><title>m1 Q4_K_M"),
+            std::string::npos);  // hollow: does not fit
   EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
 }
 
