@@ -54,7 +54,9 @@ struct Expr {
   std::vector<Keyword> kwargs;
   ExprPtr a, b, c;
   ExprPtr dyn_args, dyn_kwargs;
-  const FilterDef* filter = nullptr;  // resolved at parse time (unknown names are parse errors)
+  // Resolved at parse time. An unknown name is a parse error, except inside if-blocks and
+  // conditional expressions where Jinja2 only fails if it is used (then these stay null).
+  const FilterDef* filter = nullptr;
   const TestDef* test = nullptr;
 };
 
@@ -92,7 +94,8 @@ enum class StmtKind : uint8_t {
   kWith,         // with targets = values body endwith
   kBreak,
   kContinue,
-  kScope,        // body rendered in place ({% generation %})
+  kScope,        // body rendered in place, in its own scope ({% generation %}, {% block %})
+  kRaise,        // fails with `text` when reached ({% include %} etc.: no loader, as in HF)
 };
 
 struct Branch {

@@ -33,7 +33,8 @@ const TestDef* find_test(std::string_view name);
 // raises the sandbox's SecurityError message, as in Hugging Face's ImmutableSandboxedEnvironment.
 std::optional<Value> find_method(const Value& obj, std::string_view name);
 
-// Global functions: range, namespace, dict, raise_exception, strftime_now, cycler, joiner.
+// Global functions: range, namespace, dict, cycler, joiner, raise_exception, strftime_now
+// (Jinja's lipsum is not provided: its output is random).
 std::optional<Value> find_global(std::string_view name);
 
 }  // namespace uma::jinja

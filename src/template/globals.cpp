@@ -167,6 +167,7 @@ std::string strftime_dt(const DateTime& t, std::string_view fmt) {
     size_t j = i + 1;
     char flag = 0;
     if (fmt[j] == '-' || fmt[j] == '_' || fmt[j] == '0' || fmt[j] == '^') flag = fmt[j++];
+    if (j < fmt.size() && (fmt[j] == 'E' || fmt[j] == 'O')) j++;  // C locale: same as plain
     if (j >= fmt.size()) {
       out.append(fmt.substr(i));
       break;
@@ -274,13 +275,87 @@ Result<Value> g_strftime_now(Interp& interp, const Value&, CallArgs& args) {
   return Value::string(strftime_dt(now, args.args[0].str()));
 }
 
+// jinja2.utils.Joiner: returns "" the first time it is called, then the separator.
+class Joiner final : public Object {
+ public:
+  explicit Joiner(std::string sep) : sep_(std::move(sep)) {}
+  std::string type_name() const override { return "Joiner"; }
+  std::string qualified_name() const override { return "jinja2.utils.Joiner object"; }
+  std::string repr(uint32_t) const override { return "<jinja2.utils.Joiner object>"; }
+  bool callable() const override { return true; }
+  Result<Value> call(Interp&, CallArgs& args) override {
+    UMA_TRY(bind_args("joiner()", {}, args).status());
+    if (!used_) {
+      used_ = true;
+      return Value::string("");
+    }
+    return Value::string(sep_);
+  }
+
+ private:
+  std::string sep_;
+  bool used_ = false;
+};
+
+// jinja2.utils.Cycler: .next() returns the items in turn; .current, .reset().
+class Cycler final : public Object, public std::enable_shared_from_this<Cycler> {
+ public:
+  explicit Cycler(std::vector<Value> items) : items_(std::move(items)) {}
+  std::string type_name() const override { return "Cycler"; }
+  std::string qualified_name() const override { return "jinja2.utils.Cycler object"; }
+  std::string repr(uint32_t) const override { return "<jinja2.utils.Cycler object>"; }
+  std::optional<Value> attr(std::string_view name) const override {
+    if (name == "current") return items_.empty() ? Value() : items_[pos_];
+    if (name != "next" && name != "reset") return std::nullopt;
+    auto self = std::const_pointer_cast<Cycler>(shared_from_this());
+    const NativeFn fn = name == "next" ? &Cycler::next_fn : &Cycler::reset_fn;
+    return Value::object(std::make_shared<NativeFunction>(std::string(name), fn,
+                                                          Value::object(self), "Cycler"));
+  }
+  void release() override { items_.clear(); }
+
+ private:
+  static Result<Value> next_fn(Interp&, const Value& self, CallArgs& args) {
+    UMA_TRY(bind_args("cycler.next()", {}, args).status());
+    auto* c = static_cast<Cycler*>(self.obj());
+    if (c->items_.empty()) return Value();
+    Value v = c->items_[c->pos_];
+    c->pos_ = (c->pos_ + 1) % c->items_.size();
+    return v;
+  }
+  static Result<Value> reset_fn(Interp&, const Value& self, CallArgs& args) {
+    UMA_TRY(bind_args("cycler.reset()", {}, args).status());
+    static_cast<Cycler*>(self.obj())->pos_ = 0;
+    return Value::none();
+  }
+  std::vector<Value> items_;
+  size_t pos_ = 0;
+};
+
+Result<Value> g_joiner(Interp& interp, const Value&, CallArgs& args) {
+  UMA_ASSIGN_OR_RETURN(auto a, bind_args("joiner()", {"sep"}, args));
+  auto j = std::make_shared<Joiner>(a[0] ? to_str(*a[0]) : ", ");
+  UMA_TRY(interp.track_namespace(j));
+  return Value::object(std::move(j));
+}
+
+Result<Value> g_cycler(Interp& interp, const Value&, CallArgs& args) {
+  if (!args.kwargs.empty()) return error("cycler() takes no keyword arguments");
+  if (args.args.empty()) return error("at least one item has to be provided");
+  auto c = std::make_shared<Cycler>(args.args);
+  UMA_TRY(interp.track_namespace(c));
+  return Value::object(std::move(c));
+}
+
 struct GlobalDef {
   std::string_view name;
   NativeFn fn;
 };
 
 constexpr GlobalDef kGlobals[] = {
+    {"cycler", g_cycler},
     {"dict", g_dict},
+    {"joiner", g_joiner},
     {"namespace", g_namespace},
     {"raise_exception", g_raise_exception},
     {"range", g_range},

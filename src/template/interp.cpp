@@ -290,6 +290,7 @@ Result<Flow> Interp::exec(const Stmt& s, const ScopePtr& scope, std::string& out
       UMA_TRY(exec_body(s.body, child_of(scope), out).status());
       return Flow::kNormal;
     }
+    case StmtKind::kRaise: return error(s.text);
     case StmtKind::kBreak: return Flow::kBreak;
     case StmtKind::kContinue: return Flow::kContinue;
   }
@@ -493,6 +494,7 @@ Result<Value> Interp::apply_filter(const Expr& e, const Value* block_input, cons
   } else if (block_input) {
     input = *block_input;
   }
+  if (!e.filter) return error("No filter named " + repr_string(e.name) + " found.");
   CallArgs args;
   UMA_TRY(eval_args(e, scope, args));
   return e.filter->fn(*this, input, args);
@@ -575,6 +577,7 @@ Result<Value> Interp::eval(const Expr& e, const ScopePtr& scope) {
     }
     case ExprKind::kFilter: return apply_filter(e, nullptr, scope);
     case ExprKind::kTest: {
+      if (!e.test) return error("No test named " + repr_string(e.name) + " found.");
       UMA_ASSIGN_OR_RETURN(Value input, eval(*e.a, scope));
       CallArgs args;
       UMA_TRY(eval_args(e, scope, args));

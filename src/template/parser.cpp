@@ -86,7 +86,7 @@ class Parser {
 
   // Parses statements until a block tag whose name is in `end` (left as the current token).
   Status subparse(std::initializer_list<std::string_view> end, Body& body) {
-    if (++depth_ > kMaxNesting) return fail("blocks nested too deeply");
+    if (++block_depth_ > kMaxNesting) return fail("blocks nested too deeply");
     while (true) {
       const Token& t = cur();
       if (t.type == Tok::kEof) {
@@ -106,6 +106,7 @@ class Parser {
         s.line = t.line;
         advance();
         UMA_ASSIGN_OR_RETURN(s.expr, parse_tuple(true, {}, false));
+        UMA_TRY(check_unresolved());
         if (cur().type != Tok::kVarEnd) {
           return fail("expected end of print statement ('}}'), got '" + describe(cur()) + "'");
         }
@@ -116,7 +117,7 @@ class Parser {
         if (cur().type == Tok::kName) {
           for (std::string_view e : end) {
             if (cur().text == e) {
-              depth_--;
+              block_depth_--;
               return Status::ok();
             }
           }
@@ -126,7 +127,7 @@ class Parser {
         return fail("unexpected '" + describe(t) + "'");
       }
     }
-    depth_--;
+    block_depth_--;
     return Status::ok();
   }
 
@@ -169,7 +170,9 @@ class Parser {
       advance();
       s.kind = StmtKind::kFilterBlock;
       UMA_ASSIGN_OR_RETURN(s.expr, parse_filter(nullptr, true));
-      UMA_TRY(parse_body("filter", line, {"endfilter"}, s.body, nullptr));
+      UMA_TRY(with_frame(false, [&] {
+        return parse_body("filter", line, {"endfilter"}, s.body, nullptr);
+      }));
     } else if (tag == "with") {
       UMA_TRY(parse_with(s));
     } else if (tag == "generation") {
@@ -181,11 +184,34 @@ class Parser {
       advance();
       s.kind = tag == "break" ? StmtKind::kBreak : StmtKind::kContinue;
     } else if (tag == "print") {
+      // {% print a, b %} outputs each expression, like {{ a }}{{ b }}.
       advance();
-      s.kind = StmtKind::kPrint;
-      UMA_ASSIGN_OR_RETURN(s.expr, parse_tuple(true, {}, false));
-    } else if (tag == "block" || tag == "extends" || tag == "include" || tag == "import" ||
-               tag == "from" || tag == "autoescape" || tag == "raw" || tag == "do") {
+      while (cur().type != Tok::kBlockEnd) {
+        if (s.kind == StmtKind::kPrint) {
+          UMA_TRY(expect_op(","));
+          body.push_back(std::move(s));
+          s = Stmt();
+          s.line = line;
+        }
+        s.kind = StmtKind::kPrint;
+        UMA_ASSIGN_OR_RETURN(s.expr, parse_expression(true));
+      }
+      if (s.kind != StmtKind::kPrint) return expect_block_end();
+    } else if (tag == "block") {
+      // Without a parent template a block renders in place (in its own scope).
+      advance();
+      s.kind = StmtKind::kScope;
+      UMA_ASSIGN_OR_RETURN(std::string name, expect_name());
+      skip_name("scoped");
+      skip_name("required");
+      UMA_TRY(with_frame(false, [&] { return parse_body("block", line, {"endblock"}, s.body, nullptr); }));
+      if (cur().type == Tok::kName && cur().text == name) advance();
+    } else if (tag == "extends" || tag == "include" || tag == "import" || tag == "from") {
+      // Hugging Face's environment has no loader: these fail when reached.
+      while (cur().type != Tok::kBlockEnd && cur().type != Tok::kEof) advance();
+      s.kind = StmtKind::kRaise;
+      s.text = "no loader for this environment specified";
+    } else if (tag == "autoescape" || tag == "raw" || tag == "do") {
       return fail("tag '" + tag + "' is not supported in chat templates");
     } else {
       if (tag.rfind("end", 0) == 0 || tag == "else" || tag == "elif") {
@@ -196,8 +222,21 @@ class Parser {
       }
       return fail("unknown tag '" + tag + "'");
     }
+    UMA_TRY(check_unresolved());
     body.push_back(std::move(s));
     return expect_block_end();
+  }
+
+  // Runs `f` with soft_ set as Jinja2's compiler frames would be: if-blocks and conditional
+  // expressions are "soft" (unknown filters/tests fail only when used); loops, macros and other
+  // blocks open a new, hard frame.
+  template <typename F>
+  Status with_frame(bool soft, F&& f) {
+    const bool saved = soft_;
+    soft_ = soft;
+    Status st = f();
+    soft_ = saved;
+    return st;
   }
 
   Status parse_for(Stmt& s) {
@@ -206,21 +245,27 @@ class Parser {
     UMA_TRY(parse_assign_target(s.target, false, "in"));
     if (!skip_name("in")) return fail("expected 'in', got '" + describe(cur()) + "'");
     UMA_ASSIGN_OR_RETURN(s.expr, parse_tuple(false, "recursive", false));
-    if (skip_name("if")) {
-      UMA_ASSIGN_OR_RETURN(s.cond, parse_expression(true));
-    }
-    s.recursive = skip_name("recursive");
-    std::string which;
-    loop_depth_++;
-    UMA_TRY(parse_body("for", s.line, {"endfor", "else"}, s.body, &which));
-    loop_depth_--;
-    if (which == "else") {
-      UMA_TRY(parse_body("for", s.line, {"endfor"}, s.else_body, nullptr));
-    }
-    return Status::ok();
+    return with_frame(false, [&]() -> Status {
+      if (skip_name("if")) {
+        UMA_ASSIGN_OR_RETURN(s.cond, parse_expression(true));
+      }
+      s.recursive = skip_name("recursive");
+      std::string which;
+      loop_depth_++;
+      UMA_TRY(parse_body("for", s.line, {"endfor", "else"}, s.body, &which));
+      loop_depth_--;
+      if (which == "else") {
+        UMA_TRY(parse_body("for", s.line, {"endfor"}, s.else_body, nullptr));
+      }
+      return Status::ok();
+    });
   }
 
   Status parse_if(Stmt& s) {
+    return with_frame(true, [&] { return parse_if_chain(s); });
+  }
+
+  Status parse_if_chain(Stmt& s) {
     advance();
     s.kind = StmtKind::kIf;
     while (true) {
@@ -247,7 +292,7 @@ class Parser {
     if (is_op("|")) {
       UMA_ASSIGN_OR_RETURN(s.expr, parse_filter(nullptr, false));
     }
-    return parse_body("set", s.line, {"endset"}, s.body, nullptr);
+    return with_frame(false, [&] { return parse_body("set", s.line, {"endset"}, s.body, nullptr); });
   }
 
   Status parse_signature(MacroDef& m) {
@@ -276,7 +321,8 @@ class Parser {
     macros_.push_back(s.macro.get());
     const int saved_loop_depth = loop_depth_;
     loop_depth_ = 0;
-    Status st = parse_body("macro", s.line, {"endmacro"}, s.macro->body, nullptr);
+    Status st = with_frame(
+        false, [&] { return parse_body("macro", s.line, {"endmacro"}, s.macro->body, nullptr); });
     loop_depth_ = saved_loop_depth;
     macros_.pop_back();
     return st;
@@ -291,7 +337,8 @@ class Parser {
     UMA_ASSIGN_OR_RETURN(s.expr, parse_expression(true));
     if (s.expr->kind != ExprKind::kCall) return fail("expected a call after 'call'", s.line);
     macros_.push_back(s.macro.get());
-    Status st = parse_body("call", s.line, {"endcall"}, s.macro->body, nullptr);
+    Status st = with_frame(
+        false, [&] { return parse_body("call", s.line, {"endcall"}, s.macro->body, nullptr); });
     macros_.pop_back();
     return st;
   }
@@ -308,7 +355,8 @@ class Parser {
       s.targets.push_back(std::move(t));
       s.values.push_back(std::move(v));
     }
-    return parse_body("with", s.line, {"endwith"}, s.body, nullptr);
+    return with_frame(false,
+                      [&] { return parse_body("with", s.line, {"endwith"}, s.body, nullptr); });
   }
 
   // name | ns.attr (when with_namespace) | a, b | (a, b)
@@ -410,8 +458,14 @@ class Parser {
 
   Result<ExprPtr> parse_condexpr() {
     const int line = cur().line;
+    // Jinja2 compiles a conditional expression in a soft frame (unknown filters fail only when
+    // used); since the branches are only known after `if`, unresolved names are kept and the
+    // hard-frame check runs once the whole expression is parsed.
+    const size_t unresolved_before = unresolved_.size();
     UMA_ASSIGN_OR_RETURN(ExprPtr expr1, parse_or());
+    bool conditional = false;
     while (skip_name("if")) {
+      conditional = true;
       ExprPtr e = node(ExprKind::kCondExpr, line);
       UMA_ASSIGN_OR_RETURN(e->a, parse_or());
       e->b = std::move(expr1);
@@ -420,6 +474,7 @@ class Parser {
       }
       expr1 = std::move(e);
     }
+    if (conditional) unresolved_.resize(unresolved_before);
     return expr1;
   }
 
@@ -770,7 +825,7 @@ class Parser {
       }
       ExprPtr e = node(ExprKind::kFilter, line);
       e->filter = find_filter(name);
-      if (!e->filter) return fail("no filter named '" + name + "'", line);
+      if (!e->filter) UMA_TRY(unknown("filter", name, line));
       e->name = name;
       e->a = std::move(input);
       if (is_op("(")) UMA_TRY(parse_call_args(*e));
@@ -790,7 +845,7 @@ class Parser {
     }
     ExprPtr e = node(ExprKind::kTest, line);
     e->test = find_test(name);
-    if (!e->test) return fail("no test named '" + name + "'", line);
+    if (!e->test) UMA_TRY(unknown("test", name, line));
     e->name = name;
     e->a = std::move(input);
     if (is_op("(")) {
@@ -810,9 +865,28 @@ class Parser {
     return n;
   }
 
+  // An unknown filter/test: an error now in a hard frame; in a soft one, or possibly inside a
+  // conditional expression, noted and left for the renderer to report if it is used.
+  Status unknown(const char* what, const std::string& name, int line) {
+    if (soft_) return Status::ok();
+    unresolved_.push_back(fail(std::string("no ") + what + " named '" + name + "'", line));
+    return Status::ok();
+  }
+
+  // Checked when a whole expression statement is parsed (see parse_condexpr).
+  Status check_unresolved() {
+    if (unresolved_.empty()) return Status::ok();
+    Status st = unresolved_.front();
+    unresolved_.clear();
+    return st;
+  }
+
   std::vector<Token> toks_;
   size_t pos_ = 0;
-  int depth_ = 0;
+  bool soft_ = false;
+  std::vector<Status> unresolved_;
+  int depth_ = 0;        // expression nesting
+  int block_depth_ = 0;  // statement nesting
   int loop_depth_ = 0;
   std::vector<std::pair<std::string, int>> open_;  // open block tags and their lines
   std::vector<MacroDef*> macros_;                   // macro bodies being parsed

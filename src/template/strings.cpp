@@ -52,9 +52,7 @@ std::vector<std::string> split_whitespace(std::string_view s, int64_t maxsplit,
       while (i < n && utf8::is_space(cps[i])) i++;
       if (i >= n) break;
       if (maxsplit == 0) {
-        size_t e = n;
-        while (e > i && utf8::is_space(cps[e - 1])) e--;
-        out.push_back(piece(i, e));
+        out.push_back(piece(i, n));  // the remainder keeps its trailing whitespace
         break;
       }
       size_t j = i;
@@ -70,9 +68,7 @@ std::vector<std::string> split_whitespace(std::string_view s, int64_t maxsplit,
     while (i > 0 && utf8::is_space(cps[i - 1])) i--;
     if (i == 0) break;
     if (maxsplit == 0) {
-      size_t b = 0;
-      while (b < i && utf8::is_space(cps[b])) b++;
-      out.push_back(piece(b, i));
+      out.push_back(piece(0, i));  // the remainder keeps its leading whitespace
       break;
     }
     size_t j = i;

@@ -31,7 +31,7 @@ struct RenderOptions {
   std::optional<DateTime> now;
   // Limits that turn runaway templates into errors instead of hangs or memory exhaustion.
   size_t max_output_bytes = 64u << 20;  // also the limit for any one string
-  uint64_t max_steps = 50'000'000;      // evaluation steps (see Interp::charge)
+  uint64_t max_steps = 10'000'000;      // evaluation steps (see Interp::charge), ~0.5 s
   int max_call_depth = 200;             // nested macro calls
 };
 

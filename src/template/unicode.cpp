@@ -166,6 +166,14 @@ char32_t upper_nonascii(char32_t cp) {
   if ((in_pair_block(cp, 0x139, 0x148) || in_pair_block(cp, 0x179, 0x17E)) && !(cp & 1)) {
     return cp - 1;
   }
+  if (cp >= 0x1C4 && cp <= 0x1CC) return cp - (cp - 0x1C4) % 3;  // DŽ Dž dž, LJ Lj lj, NJ Nj nj
+  if (cp >= 0x1F1 && cp <= 0x1F3) return 0x1F1;                   // DZ Dz dz
+  if (in_pair_block(cp, 0x1CD, 0x1DC) && !(cp & 1)) return cp - 1;
+  if ((in_pair_block(cp, 0x1DE, 0x1EF) || in_pair_block(cp, 0x1F8, 0x21F) ||
+       in_pair_block(cp, 0x222, 0x233) || in_pair_block(cp, 0x246, 0x24F)) &&
+      (cp & 1)) {
+    return cp - 1;
+  }
   if (cp >= 0x3B1 && cp <= 0x3C9 && cp != 0x3C2) return cp - 0x20;
   if (cp == 0x3C2) return 0x3A3;
   if (cp == 0x3AC) return 0x386;
@@ -198,6 +206,14 @@ char32_t lower_nonascii(char32_t cp) {
     return cp + 1;
   }
   if ((in_pair_block(cp, 0x139, 0x148) || in_pair_block(cp, 0x179, 0x17E)) && (cp & 1)) {
+    return cp + 1;
+  }
+  if (cp >= 0x1C4 && cp <= 0x1CC) return cp + 2 - (cp - 0x1C4) % 3;
+  if (cp >= 0x1F1 && cp <= 0x1F3) return 0x1F3;
+  if (in_pair_block(cp, 0x1CD, 0x1DC) && (cp & 1)) return cp + 1;
+  if ((in_pair_block(cp, 0x1DE, 0x1EF) || in_pair_block(cp, 0x1F8, 0x21F) ||
+       in_pair_block(cp, 0x222, 0x233) || in_pair_block(cp, 0x246, 0x24F)) &&
+      !(cp & 1)) {
     return cp + 1;
   }
   if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) return cp + 0x20;
@@ -265,7 +281,18 @@ std::string upper(std::string_view s) {
 std::string lower(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) append(out, to_lower(next(s, i)));
+  bool prev_cased = false;
+  for (size_t i = 0; i < s.size();) {
+    const char32_t cp = next(s, i);
+    char32_t low = to_lower(cp);
+    if (cp == 0x3A3 && prev_cased) {
+      // Python's Final_Sigma rule: a capital sigma ending a word lowers to U+03C2.
+      size_t j = i;
+      if (j >= s.size() || !is_cased(next(s, j))) low = 0x3C2;
+    }
+    append(out, low);
+    prev_cased = is_cased(cp);
+  }
   return out;
 }
 

@@ -77,11 +77,22 @@ def build_context(conv, add_generation_prompt=None, bos=None, eos=None):
 
 def render(template_source, ctx, now=DEFAULT_NOW):
     """Returns (output, None) or (None, error message)."""
+    out, err, _ = render_ex(template_source, ctx, now)
+    return out, err
+
+
+def render_ex(template_source, ctx, now=DEFAULT_NOW):
+    """Returns (output, error message, is_syntax_error)."""
     try:
         template = make_environment(now).from_string(template_source)
-        return template.render(**ctx), None
+    except jinja2.exceptions.TemplateSyntaxError as e:
+        return None, e.message, True
+    except Exception as e:  # e.g. an unknown filter: Jinja2 finds it while compiling
+        return None, str(e), True
+    try:
+        return template.render(**ctx), None, False
     except Exception as e:  # the message is what uma must reproduce
-        return None, str(e)
+        return None, str(e), False
 
 
 def main():
