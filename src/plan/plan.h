@@ -75,10 +75,15 @@ std::vector<QuantChoice> quant_ladder(const PlanInput& in, const Machine& machin
 // The best mix that fits and reaches min_tps; nullopt when none does.
 std::optional<QuantChoice> best_quant(const std::vector<QuantChoice>& ladder);
 
-// The context `uma run` / `uma serve` should use on this machine. available_bytes is what the
-// process may take (e.g. MemAvailable); the local headroom policy is applied inside. Without
-// requested_ctx: the largest context up to the model's training length that fits. With it: that
-// context if it fits. Errors give needed vs available and what to change.
+// The context `uma run` / `uma serve` should use on this machine. From the run command:
+//   auto desc = plan::describe_gguf(model.file());         // the file it already opened
+//   auto mem = plan::read_meminfo();                         // MemAvailable
+//   plan::PlanInput in{.model = *desc, .n_parallel = slots, .n_threads = threads};
+//   auto choice = plan::choose_context(in, mem->available_bytes, user_ctx);  // or its error
+// available_bytes is what the process may take (e.g. MemAvailable); the local headroom policy
+// (machines.json policies.local) is applied inside. Without requested_ctx: the largest context up
+// to the model's training length that fits. With it: that context if it fits. Errors give needed
+// vs available and what to change.
 struct ContextChoice {
   int64_t n_ctx = 0;
   MemoryPlan memory;
