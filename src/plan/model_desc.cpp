@@ -127,8 +127,11 @@ Result<ModelDesc> describe_gguf(const gguf::GgufFile& f) {
 
   auto heads = per_layer(f, a + "attention.head_count", m.n_layer, std::nullopt);
   if (!heads.ok()) return fail(heads.status());
-  auto heads_kv = per_layer(f, a + "attention.head_count_kv", m.n_layer, std::nullopt);
-  if (!heads_kv.ok()) heads_kv = *heads;  // absent: no GQA
+  // Absent: no GQA, as many kv heads as heads.
+  auto heads_kv = f.find(a + "attention.head_count_kv")
+                      ? per_layer(f, a + "attention.head_count_kv", m.n_layer, std::nullopt)
+                      : heads;
+  if (!heads_kv.ok()) return fail(heads_kv.status());
   m.n_head = *std::max_element(heads->begin(), heads->end());
   m.n_head_kv = *std::max_element(heads_kv->begin(), heads_kv->end());
   if (m.n_head <= 0) return fail(error("key '" + a + "attention.head_count' must be positive"));
@@ -173,6 +176,11 @@ Result<ModelDesc> describe_gguf(const gguf::GgufFile& f) {
       kv.k_elems = (*heads_kv)[(size_t)il] * *hd_k;
       kv.v_elems = (*heads_kv)[(size_t)il] * *hd_v;
     }
+    // Keeps the products of the planner (KV rows × context × sequences) far from overflow.
+    if (kv.k_elems > (int64_t)kMaxDim || kv.v_elems > (int64_t)kMaxDim)
+      return fail(error("layer " + std::to_string(il) + ": KV row of " +
+                        std::to_string(std::max(kv.k_elems, kv.v_elems)) +
+                        " elements is out of range"));
     if (m.arch == "gemma2" && il % 2 == 0) kv.window = window;
     if (m.arch == "gemma3" && il % 6 < 5) kv.window = window;
     m.kv.push_back(kv);

@@ -29,6 +29,11 @@ constexpr int64_t kMaxEngineCtx = int64_t{1} << 24;  // Context::create's limit
 
 uint64_t round_up(uint64_t x, uint64_t m) { return (x + m - 1) / m * m; }
 
+// KV sizes multiply untrusted hyperparameters (layers, KV width) by user flags (context,
+// sequences); the sums saturate here, far above any machine, so comparisons stay meaningful.
+constexpr uint64_t kMaxBytes = uint64_t{1} << 62;
+uint64_t saturate(unsigned __int128 x) { return x > kMaxBytes ? kMaxBytes : (uint64_t)x; }
+
 // Positions a layer keeps for one sequence of n_ctx: sliding-window layers keep their window plus
 // one batch (llama.cpp's iSWA cache: min(n_ctx, n_swa + n_ubatch)).
 int64_t layer_positions(const LayerKv& kv, int64_t n_ctx, int64_t n_batch) {
@@ -77,25 +82,25 @@ std::string human_bytes(double b) {
 }
 
 uint64_t kv_cache_bytes(const ModelDesc& m, int64_t n_ctx, int32_t n_seq, DType kv_type) {
-  uint64_t total = 0;
+  unsigned __int128 total = 0;
   for (const auto& kv : m.kv) {
     // The pool holds n_ctx × n_seq positions in blocks of 32 (KvCache, ContextParams::kv_tokens).
     const uint64_t pos =
         round_up((uint64_t)layer_positions(kv, n_ctx, 512) * (uint64_t)n_seq, kKvBlock);
-    total += pos * (padded_row_bytes(kv_type, (uint64_t)kv.k_elems) +
-                    padded_row_bytes(kv_type, (uint64_t)kv.v_elems));
+    total += (unsigned __int128)pos * (padded_row_bytes(kv_type, (uint64_t)kv.k_elems) +
+                                       padded_row_bytes(kv_type, (uint64_t)kv.v_elems));
   }
-  return total;
+  return saturate(total);
 }
 
 uint64_t kv_read_bytes(const ModelDesc& m, int64_t depth, DType kv_type) {
-  uint64_t total = 0;
+  unsigned __int128 total = 0;
   for (const auto& kv : m.kv) {
     const int64_t pos = kv.window > 0 ? std::min(depth, kv.window) : depth;
-    total += (uint64_t)pos * (padded_row_bytes(kv_type, (uint64_t)kv.k_elems) +
-                              padded_row_bytes(kv_type, (uint64_t)kv.v_elems));
+    total += (unsigned __int128)pos * (padded_row_bytes(kv_type, (uint64_t)kv.k_elems) +
+                                       padded_row_bytes(kv_type, (uint64_t)kv.v_elems));
   }
-  return total;
+  return saturate(total);
 }
 
 MemoryPlan plan_memory(const PlanInput& in) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "gguf/gguf_writer.h"
 #include "model/context.h"
 #include "model/model.h"
 #include "plan/plan.h"
@@ -257,6 +258,44 @@ TEST(PlanModel, CorruptFileIsAnErrorNotACrash) {
   }
   EXPECT_FALSE(describe_model(path).ok());
   std::remove(path.c_str());
+}
+
+TEST(PlanModel, HostileHyperparametersAreErrorsNotOverflows) {
+  // A tiny file whose keys claim 4096 kv heads of 2^23: a KV row of 2^35 elements.
+  std::vector<float> w(64 * 64, 0.f);
+  auto write = [&](uint32_t kv_heads, uint32_t key_len) {
+    gguf::Writer wr;
+    wr.set_string("general.architecture", "llama");
+    wr.set_u32("llama.block_count", 1);
+    wr.set_u32("llama.embedding_length", 64);
+    wr.set_u32("llama.context_length", 128);
+    wr.set_u32("llama.attention.head_count", 1);
+    wr.set_u32("llama.attention.head_count_kv", kv_heads);
+    wr.set_u32("llama.attention.key_length", key_len);
+    wr.add_tensor("token_embd.weight", DType::F32, {64, 64}, w.data());
+    auto bytes = wr.write_to_memory();
+    EXPECT_TRUE(bytes.ok());
+    return std::move(bytes).value();
+  };
+  const auto bad = write(4096, 1u << 23);
+  auto f = gguf::GgufFile::parse(bad.data(), bad.size(), "hostile.gguf");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  auto m = describe_gguf(*f);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("out of range"), std::string::npos) << m.status().message();
+  // The widest acceptable row with absurd context and sequence counts saturates, not wraps.
+  const auto wide = write(1, 1u << 24);
+  auto f2 = gguf::GgufFile::parse(wide.data(), wide.size(), "wide.gguf");
+  ASSERT_TRUE(f2.ok());
+  auto m2 = describe_gguf(*f2);
+  ASSERT_TRUE(m2.ok()) << m2.status().message();
+  PlanInput in;
+  in.model = *m2;
+  in.n_ctx = 1 << 24;
+  in.n_parallel = 4096;
+  const MemoryPlan p = plan_memory(in);
+  EXPECT_GT(p.kv, uint64_t{1} << 60);
+  EXPECT_FALSE(fit_machine(in, machine("m3-ultra")).fits);
 }
 
 // --- Memory and speed ------------------------------------------------------------------------
