@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(g++ cmake ninja-build pkg-config clang libclang-rt-14-dev
       libgtest-dev libgmock-dev libbenchmark-dev
-      libpcre2-dev nlohmann-json3-dev libcli11-dev python3 python3-jinja2)
+      libpcre2-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev python3 python3-jinja2)
 
 missing=()
 for p in "${PKGS[@]}"; do

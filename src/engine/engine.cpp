@@ -16,17 +16,22 @@ namespace uma::engine {
 
 const char* finish_reason_name(FinishReason r) {
   switch (r) {
-    case FinishReason::kStop: return "stop";
-    case FinishReason::kLength: return "length";
-    case FinishReason::kCancelled: return "cancelled";
-    case FinishReason::kNone: break;
+    case FinishReason::kStop:
+      return "stop";
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kCancelled:
+      return "cancelled";
+    case FinishReason::kNone:
+      break;
   }
   return "";
 }
 
 namespace {
 
-double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+double ms_between(std::chrono::steady_clock::time_point a,
+                  std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
@@ -54,7 +59,8 @@ TokenLogprob make_logprob(std::span<const float> logits, TokenId chosen, int32_t
     std::partial_sort(idx.begin(), idx.begin() + (ptrdiff_t)k, idx.end(),
                       [&](int32_t a, int32_t b) { return val((size_t)a) > val((size_t)b); });
     for (size_t i = 0; i < k; i++)
-      lp.top.push_back({idx[i], tok.token_to_piece(idx[i], true), (float)(val((size_t)idx[i]) - lse)});
+      lp.top.push_back(
+          {idx[i], tok.token_to_piece(idx[i], true), (float)(val((size_t)idx[i]) - lse)});
   }
   return lp;
 }
@@ -77,7 +83,7 @@ struct Engine::Slot {
   std::unique_ptr<sampling::Chain> chain;
   std::unique_ptr<StreamDecoder> dec;  // holds a reference, so not assignable in place
   StopMatcher stop;
-  size_t decoded_bytes = 0;  // text produced by the decoder so far
+  size_t decoded_bytes = 0;                                // text produced by the decoder so far
   std::deque<std::pair<size_t, TokenLogprob>> pending_lp;  // (text end offset, entry)
   std::vector<TokenId> generated;
 
@@ -96,11 +102,14 @@ struct Engine::Slot {
 
 Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineParams& params) {
   if (params.n_parallel < 1 || params.n_parallel > 256)
-    return error("parallel slots must be between 1 and 256 (got " + std::to_string(params.n_parallel) + ")");
+    return error("parallel slots must be between 1 and 256 (got " +
+                 std::to_string(params.n_parallel) + ")");
   if (params.max_queue < 0 || params.max_queue > 100000)
-    return error("max queue must be between 0 and 100000 (got " + std::to_string(params.max_queue) + ")");
+    return error("max queue must be between 0 and 100000 (got " + std::to_string(params.max_queue) +
+                 ")");
   if (params.prefill_chunk < 1 || params.prefill_chunk > 65536)
-    return error("prefill chunk must be between 1 and 65536 (got " + std::to_string(params.prefill_chunk) + ")");
+    return error("prefill chunk must be between 1 and 65536 (got " +
+                 std::to_string(params.prefill_chunk) + ")");
   ContextParams cp{.n_ctx = params.n_ctx,
                    .n_seq = params.n_parallel,
                    .n_threads = params.n_threads,
@@ -131,21 +140,27 @@ SubmitResult Engine::submit(Request req) {
   const int64_t n_vocab = model_.hparams().n_vocab;
   for (TokenId t : req.prompt)
     if (t < 0 || t >= n_vocab)
-      return refuse(SubmitCode::kInvalid, "prompt token id " + std::to_string(t) + " is out of range [0, " +
-                                              std::to_string(n_vocab) + ")");
-  if (Status st = sampling::validate(req.sampling); !st.is_ok()) return refuse(SubmitCode::kInvalid, st.message());
-  if (req.n_logprobs > 20) return refuse(SubmitCode::kInvalid, "at most 20 top logprobs can be returned");
+      return refuse(SubmitCode::kInvalid, "prompt token id " + std::to_string(t) +
+                                              " is out of range [0, " + std::to_string(n_vocab) +
+                                              ")");
+  if (Status st = sampling::validate(req.sampling); !st.is_ok())
+    return refuse(SubmitCode::kInvalid, st.message());
+  if (req.n_logprobs > 20)
+    return refuse(SubmitCode::kInvalid, "at most 20 top logprobs can be returned");
   if (req.n_ctx < 0) return refuse(SubmitCode::kInvalid, "the context size must be positive");
   const int64_t limit = req.n_ctx > 0 ? std::min(req.n_ctx, ctx_->n_ctx()) : ctx_->n_ctx();
   if ((int64_t)req.prompt.size() > limit)
-    return refuse(SubmitCode::kPromptTooLong, "the prompt has " + std::to_string(req.prompt.size()) +
-                                                  " tokens, the context size is " + std::to_string(limit));
+    return refuse(SubmitCode::kPromptTooLong,
+                  "the prompt has " + std::to_string(req.prompt.size()) +
+                      " tokens, the context size is " + std::to_string(limit));
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) return refuse(SubmitCode::kShuttingDown, "the server is shutting down");
   // Requests beyond the free slots are the ones that wait.
-  const int64_t waiting = std::max<int64_t>(0, (int64_t)queue_.size() + stats_.active - ctx_->n_seq());
+  const int64_t waiting =
+      std::max<int64_t>(0, (int64_t)queue_.size() + stats_.active - ctx_->n_seq());
   if (waiting >= params_.max_queue)
-    return refuse(SubmitCode::kQueueFull, std::to_string(waiting) + " requests are already waiting (max queue " +
+    return refuse(SubmitCode::kQueueFull, std::to_string(waiting) +
+                                              " requests are already waiting (max queue " +
                                               std::to_string(params_.max_queue) + ")");
   const uint64_t id = next_id_++;
   queue_.push_back({std::move(req), id, Clock::now()});
@@ -193,7 +208,8 @@ void Engine::loop() {
     if (step()) continue;
     std::unique_lock<std::mutex> lock(mu_);
     // The timeout lets queued requests that were cancelled or timed out be swept.
-    cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_ || !queue_.empty(); });
+    cv_.wait_for(lock, std::chrono::milliseconds(100),
+                 [&] { return stopping_ || !queue_.empty(); });
   }
 }
 
@@ -257,7 +273,8 @@ void Engine::admit() {
     s->chain = sampling::Chain::make_default(s->req.sampling);
     for (TokenId t : s->req.prompt) s->chain->accept(t);
     const Tokenizer& tok = model_.tokenizer();
-    s->dec = std::make_unique<StreamDecoder>(tok, s->req.prompt.size() == 1 && s->req.prompt[0] == tok.bos());
+    s->dec = std::make_unique<StreamDecoder>(
+        tok, s->req.prompt.size() == 1 && s->req.prompt[0] == tok.bos());
     s->stop = StopMatcher(s->req.stop);
     if (s->req.max_tokens == 0) finish(*s, FinishReason::kLength);
   }
@@ -272,8 +289,9 @@ bool Engine::step() {
     if (s.req.cancel && s.req.cancel->load()) {
       finish(s, FinishReason::kCancelled);
     } else if (s.req.timeout.count() > 0 && now - s.t_submit > s.req.timeout) {
-      UMA_LOG_WARN("engine: request %llu reached its time limit (%lld ms); ending it with \"length\"",
-                   (unsigned long long)s.id, (long long)s.req.timeout.count());
+      UMA_LOG_WARN(
+          "engine: request %llu reached its time limit (%lld ms); ending it with \"length\"",
+          (unsigned long long)s.id, (long long)s.req.timeout.count());
       finish(s, FinishReason::kLength);
     }
   }
@@ -290,7 +308,8 @@ bool Engine::step() {
   std::vector<Slot*> prefilling;
   for (auto& sp : slots_)
     if (sp->busy && !sp->decoding) prefilling.push_back(sp.get());
-  std::sort(prefilling.begin(), prefilling.end(), [](Slot* a, Slot* b) { return a->order < b->order; });
+  std::sort(prefilling.begin(), prefilling.end(),
+            [](Slot* a, Slot* b) { return a->order < b->order; });
   int64_t budget = params_.prefill_chunk;
   for (Slot* s : prefilling) {
     const int64_t left = (int64_t)s->req.prompt.size() - s->n_prefilled;
@@ -381,7 +400,8 @@ void Engine::emit_text(Slot& s, std::string text, bool final) {
   // Logprob entries go out with the text that completes their token; after a stop string the
   // tokens that only contributed to it are dropped.
   const size_t released = s.stop.released();
-  while (!s.pending_lp.empty() && (s.pending_lp.front().first <= released || (final && !s.stop.stopped()))) {
+  while (!s.pending_lp.empty() &&
+         (s.pending_lp.front().first <= released || (final && !s.stop.stopped()))) {
     ev.logprobs.push_back(std::move(s.pending_lp.front().second));
     s.pending_lp.pop_front();
   }

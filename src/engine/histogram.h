@@ -10,9 +10,8 @@ namespace uma::engine {
 
 class Histogram {
  public:
-  static constexpr std::array<double, 16> kBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                     0.1,   0.25,   0.5,   1,    2.5,   5,
-                                                     10,    30,     60,    120};
+  static constexpr std::array<double, 16> kBounds = {
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
   struct Snapshot {
     std::array<uint64_t, kBounds.size()> cumulative{};  // count of samples <= kBounds[i]
     uint64_t count = 0;

@@ -34,13 +34,13 @@ struct TokenLogprob {
 
 // Per-request timing, measured on the engine thread (milliseconds).
 struct Timings {
-  int64_t n_prompt = 0;   // prompt tokens decoded
-  int64_t n_gen = 0;      // tokens sampled (an end-of-generation token is not counted)
-  double queue_ms = 0;    // submit -> admitted to a slot
-  double prompt_ms = 0;   // admitted -> first token sampled (prefill, shared with other work)
-  double gen_ms = 0;      // first token -> finished
-  double ttft_ms = 0;     // submit -> first token
-  double total_ms = 0;    // submit -> finished
+  int64_t n_prompt = 0;  // prompt tokens decoded
+  int64_t n_gen = 0;     // tokens sampled (an end-of-generation token is not counted)
+  double queue_ms = 0;   // submit -> admitted to a slot
+  double prompt_ms = 0;  // admitted -> first token sampled (prefill, shared with other work)
+  double gen_ms = 0;     // first token -> finished
+  double ttft_ms = 0;    // submit -> first token
+  double total_ms = 0;   // submit -> finished
 };
 
 enum class EventKind { kText, kDone, kError };
@@ -50,9 +50,9 @@ struct Event {
   std::string text;                    // kText: new text, whole UTF-8 characters when possible
   std::vector<TokenLogprob> logprobs;  // kText: entries for the tokens this text completes
   FinishReason finish = FinishReason::kNone;  // kDone
-  Timings timings;                     // kDone and kError
-  std::vector<TokenId> generated;      // kDone: every sampled token (Ollama's `context`)
-  std::string error;                   // kError: one line
+  Timings timings;                            // kDone and kError
+  std::vector<TokenId> generated;             // kDone: every sampled token (Ollama's `context`)
+  std::string error;                          // kError: one line
 };
 
 struct Request {
@@ -62,7 +62,7 @@ struct Request {
   int64_t max_tokens = -1;        // -1: until end of generation or the context is full
   int64_t n_ctx = 0;              // 0: the engine's context; else a smaller per-request limit
   bool ignore_eos = false;
-  int32_t n_logprobs = -1;        // -1: none; 0..20: the chosen token's and that many alternatives
+  int32_t n_logprobs = -1;  // -1: none; 0..20: the chosen token's and that many alternatives
   std::chrono::milliseconds timeout{0};  // 0: none; measured from submit; ends with "length"
   // Called on the engine thread, in order: kText*, then exactly one kDone or kError.
   // Must not block (push into a queue); it may run after the submitter has gone away.

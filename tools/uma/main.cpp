@@ -17,6 +17,7 @@ constexpr Command kCommands[] = {
     {"run", uma::cli::cmd_run, "generate text from a prompt, or chat interactively"},
     {"info", uma::cli::cmd_info, "show a GGUF file's metadata, tensors and memory needs"},
     {"tokenize", uma::cli::cmd_tokenize, "print the token ids of a text as a JSON array"},
+    {"serve", uma::cli::cmd_serve, "serve a model over OpenAI- and Ollama-compatible HTTP APIs"},
     {"template", uma::cli::cmd_template, "render a chat template (Jinja) over a conversation"},
     {"bench", uma::cli::cmd_bench, "measure prompt/generation speed, TTFT, memory and roofline"},
     {"synth", uma::cli::cmd_synth, "write a random-weight GGUF with a real model's shapes"},

@@ -90,7 +90,8 @@ Collected collect(engine::EventChannel& ch, std::chrono::seconds limit = 60s) {
   return c;
 }
 
-engine::Request greedy_request(const std::vector<TokenId>& prompt, int64_t n, engine::EventChannel& ch) {
+engine::Request greedy_request(const std::vector<TokenId>& prompt, int64_t n,
+                               engine::EventChannel& ch) {
   engine::Request r;
   r.prompt = prompt;
   r.sampling.temp = 0;
@@ -121,7 +122,8 @@ TEST(Engine, SoloRequestMatchesGreedyRun) {
   ASSERT_FALSE(got.error) << got.done.error;
   EXPECT_EQ(got.text, want.text);
   EXPECT_EQ(got.done.generated, want.tokens);
-  EXPECT_EQ(got.done.finish, want.tokens.size() == 64 ? engine::FinishReason::kLength : engine::FinishReason::kStop);
+  EXPECT_EQ(got.done.finish,
+            want.tokens.size() == 64 ? engine::FinishReason::kLength : engine::FinishReason::kStop);
   EXPECT_EQ(got.done.timings.n_prompt, (int64_t)prompt.size());
   EXPECT_EQ(got.done.timings.n_gen, (int64_t)want.tokens.size());
   EXPECT_GT(got.n_text_events, 1);  // streamed, not one blob
@@ -133,8 +135,13 @@ TEST(Engine, EightConcurrentRequestsMatchSoloRuns) {
   // while other sequences decode in the same batches.
   auto eng = make_engine({.n_parallel = 4, .prefill_chunk = 5, .max_queue = 16});
   const std::vector<std::string> prompts = {
-      "Once upon a time", "The little dog", "Lily wanted to play with her friend Tom in the park",
-      "One day", "Tim and Sue went to the beach. The sun", "A big red ball", "She was sad because",
+      "Once upon a time",
+      "The little dog",
+      "Lily wanted to play with her friend Tom in the park",
+      "One day",
+      "Tim and Sue went to the beach. The sun",
+      "A big red ball",
+      "She was sad because",
       "The cat sat on the mat and looked at the bird that was singing in the tree"};
   std::vector<engine::EventChannel> chans(prompts.size());
   std::vector<Output> want;
