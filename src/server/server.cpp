@@ -327,6 +327,7 @@ Server::Server(ServerParams params) : impl_(std::make_unique<Impl>()) {
   http.set_read_timeout(30, 0);
   http.set_write_timeout(30, 0);
   http.set_keep_alive_timeout(5);
+  http.set_tcp_nodelay(true);  // each streamed token leaves at once (no Nagle coalescing)
 
   http.set_pre_routing_handler([&st](const httplib::Request& req, httplib::Response& res) {
     if (st.params.api_key.empty() || req.path == "/health")
