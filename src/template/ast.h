@@ -76,8 +76,8 @@ struct MacroDef {
   std::vector<std::string> params;
   std::vector<ExprPtr> defaults;  // for the last defaults.size() params
   Body body;
-  bool uses_caller = false;  // the body names caller / varargs / kwargs (Jinja only then
-  bool uses_varargs = false; // accepts extra positional or keyword arguments)
+  bool uses_caller = false;   // the body names caller / varargs / kwargs (Jinja only then
+  bool uses_varargs = false;  // accepts extra positional or keyword arguments)
   bool uses_kwargs = false;
 };
 
@@ -94,8 +94,8 @@ enum class StmtKind : uint8_t {
   kWith,         // with targets = values body endwith
   kBreak,
   kContinue,
-  kScope,        // body rendered in place, in its own scope ({% generation %}, {% block %})
-  kRaise,        // fails with `text` when reached ({% include %} etc.: no loader, as in HF)
+  kScope,  // body rendered in place, in its own scope ({% generation %}, {% block %})
+  kRaise,  // fails with `text` when reached ({% include %} etc.: no loader, as in HF)
 };
 
 struct Branch {

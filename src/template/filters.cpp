@@ -35,17 +35,17 @@ Result<Value> get_path(const Value& item, const Value& attribute) {
   if (!attribute.is_string()) return get_item(item, attribute);
   Value cur = item;
   for (const std::string& part : split_sep(attribute.str(), ".", -1, false)) {
-    const bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
-      return c >= '0' && c <= '9';
-    });
-    Value key = digits && part.size() < 18 ? Value::integer(std::stoll(part))
-                                           : Value::string(part);
+    const bool digits = !part.empty() && std::all_of(part.begin(), part.end(),
+                                                     [](char c) { return c >= '0' && c <= '9'; });
+    Value key = digits && part.size() < 18 ? Value::integer(std::stoll(part)) : Value::string(part);
     UMA_ASSIGN_OR_RETURN(cur, get_item(cur, key));
   }
   return cur;
 }
 
-Value ignore_case(const Value& v) { return v.is_string() ? Value::string(utf8::lower(v.str())) : v; }
+Value ignore_case(const Value& v) {
+  return v.is_string() ? Value::string(utf8::lower(v.str())) : v;
+}
 
 // Stable sort with Python's < (errors surface instead of being swallowed).
 Status sort_values(std::vector<std::pair<Value, Value>>& keyed, bool reverse) {
@@ -110,12 +110,23 @@ Result<Value> f_escape(Interp&, const Value& v, CallArgs& args) {
   std::string out;
   for (char c : to_str(v)) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return Value::string(std::move(out));
@@ -179,13 +190,13 @@ Result<Value> f_indent(Interp& interp, const Value& v, CallArgs& args) {
 }
 
 Result<Value> f_truncate(Interp&, const Value& v, CallArgs& args) {
-  UMA_ASSIGN_OR_RETURN(Args a, bind_args("filter 'truncate'",
-                                         {"length", "killwords", "end", "leeway"}, args));
+  UMA_ASSIGN_OR_RETURN(
+      Args a, bind_args("filter 'truncate'", {"length", "killwords", "end", "leeway"}, args));
   UMA_ASSIGN_OR_RETURN(int64_t length, int_arg(a[0], 255, "truncate"));
   const bool killwords = a[1] && truthy(*a[1]);
   const std::string end = a[2] ? to_str(*a[2]) : "...";
-  UMA_ASSIGN_OR_RETURN(int64_t leeway, int_arg(a[3] && !a[3]->is_none() ? a[3] : std::nullopt,
-                                               5, "truncate"));
+  UMA_ASSIGN_OR_RETURN(int64_t leeway,
+                       int_arg(a[3] && !a[3]->is_none() ? a[3] : std::nullopt, 5, "truncate"));
   const int64_t end_len = static_cast<int64_t>(utf8::length(end));
   if (length < end_len) {
     return error("expected length >= " + std::to_string(end_len) + ", got " +
@@ -384,8 +395,7 @@ Result<Value> f_round(Interp&, const Value& v, CallArgs& args) {
   if (precision >= 0) {
     // printf rounds the exact binary value half-to-even, as Python's round() does.
     char buf[512];
-    std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(std::min<int64_t>(precision, 300)),
-                  d);
+    std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(std::min<int64_t>(precision, 300)), d);
     return Value::number(std::strtod(buf, nullptr));
   }
   const double scale = std::pow(10.0, static_cast<double>(-precision));
@@ -394,9 +404,9 @@ Result<Value> f_round(Interp&, const Value& v, CallArgs& args) {
 
 Result<Value> f_tojson(Interp& interp, const Value& v, CallArgs& args) {
   // Hugging Face: tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False)
-  UMA_ASSIGN_OR_RETURN(Args a, bind_args("filter 'tojson'",
-                                         {"ensure_ascii", "indent", "separators", "sort_keys"},
-                                         args));
+  UMA_ASSIGN_OR_RETURN(
+      Args a,
+      bind_args("filter 'tojson'", {"ensure_ascii", "indent", "separators", "sort_keys"}, args));
   JsonDumpOptions o;
   o.ensure_ascii = a[0] && truthy(*a[0]);
   if (a[1] && !a[1]->is_none()) {
@@ -428,12 +438,17 @@ Result<Value> f_tojson(Interp& interp, const Value& v, CallArgs& args) {
 Result<Value> f_length(Interp&, const Value& v, CallArgs& args) {
   UMA_TRY(bind_args("filter 'length'", {}, args).status());
   switch (v.kind()) {
-    case Kind::kString: return Value::integer(static_cast<int64_t>(utf8::length(v.str())));
+    case Kind::kString:
+      return Value::integer(static_cast<int64_t>(utf8::length(v.str())));
     case Kind::kList:
-    case Kind::kTuple: return Value::integer(static_cast<int64_t>(v.items().size()));
-    case Kind::kDict: return Value::integer(static_cast<int64_t>(v.dict().size()));
-    case Kind::kUndefined: return Value::integer(0);
-    default: return error("object of type '" + type_name(v) + "' has no len()");
+    case Kind::kTuple:
+      return Value::integer(static_cast<int64_t>(v.items().size()));
+    case Kind::kDict:
+      return Value::integer(static_cast<int64_t>(v.dict().size()));
+    case Kind::kUndefined:
+      return Value::integer(0);
+    default:
+      return error("object of type '" + type_name(v) + "' has no len()");
   }
 }
 
@@ -515,8 +530,8 @@ Result<Value> f_items(Interp&, const Value& v, CallArgs& args) {
 }
 
 Result<Value> f_dictsort(Interp&, const Value& v, CallArgs& args) {
-  UMA_ASSIGN_OR_RETURN(Args a, bind_args("filter 'dictsort'",
-                                         {"case_sensitive", "by", "reverse"}, args));
+  UMA_ASSIGN_OR_RETURN(Args a,
+                       bind_args("filter 'dictsort'", {"case_sensitive", "by", "reverse"}, args));
   const bool case_sensitive = a[0] && truthy(*a[0]);
   const std::string by = a[1] ? to_str(*a[1]) : "key";
   if (by != "key" && by != "value") {
@@ -553,8 +568,8 @@ Result<Value> sort_key(const Value& item, const std::optional<Value>& attribute,
 }
 
 Result<Value> f_sort(Interp& interp, const Value& v, CallArgs& args) {
-  UMA_ASSIGN_OR_RETURN(Args a, bind_args("filter 'sort'",
-                                         {"reverse", "case_sensitive", "attribute"}, args));
+  UMA_ASSIGN_OR_RETURN(
+      Args a, bind_args("filter 'sort'", {"reverse", "case_sensitive", "attribute"}, args));
   UMA_ASSIGN_OR_RETURN(std::vector<Value> items, iterate(v));
   UMA_TRY(interp.charge(items.size() * 8));
   std::vector<std::pair<Value, Value>> keyed;
@@ -569,8 +584,7 @@ Result<Value> f_sort(Interp& interp, const Value& v, CallArgs& args) {
 }
 
 Result<Value> f_unique(Interp& interp, const Value& v, CallArgs& args) {
-  UMA_ASSIGN_OR_RETURN(Args a, bind_args("filter 'unique'", {"case_sensitive", "attribute"},
-                                         args));
+  UMA_ASSIGN_OR_RETURN(Args a, bind_args("filter 'unique'", {"case_sensitive", "attribute"}, args));
   UMA_ASSIGN_OR_RETURN(std::vector<Value> items, iterate(v));
   std::vector<Value> seen, out;
   for (Value& item : items) {
@@ -596,8 +610,8 @@ Result<Value> min_max(const Value& v, CallArgs& args, bool want_max) {
   UMA_ASSIGN_OR_RETURN(Value best_key, sort_key(items[0], a[1], a[0] && truthy(*a[0]), false));
   for (size_t i = 1; i < items.size(); i++) {
     UMA_ASSIGN_OR_RETURN(Value k, sort_key(items[i], a[1], a[0] && truthy(*a[0]), false));
-    UMA_ASSIGN_OR_RETURN(bool better, less_op(want_max ? best_key : k, want_max ? k : best_key,
-                                              "<"));
+    UMA_ASSIGN_OR_RETURN(bool better,
+                         less_op(want_max ? best_key : k, want_max ? k : best_key, "<"));
     if (better) {
       best = i;
       best_key = std::move(k);
@@ -754,50 +768,28 @@ Result<Value> f_rejectattr(Interp& i, const Value& v, CallArgs& a) {
 }
 
 constexpr FilterDef kFilters[] = {
-    {"abs", f_abs},
-    {"attr", f_attr},
-    {"batch", f_batch},
-    {"capitalize", f_capitalize},
-    {"center", f_center},
-    {"count", f_length},
-    {"d", f_default},
-    {"default", f_default},
-    {"dictsort", f_dictsort},
-    {"e", f_escape},
-    {"escape", f_escape},
-    {"first", f_first},
-    {"float", f_float},
-    {"forceescape", f_escape},
-    {"format", f_format},
-    {"indent", f_indent},
-    {"int", f_int},
-    {"items", f_items},
-    {"join", f_join},
-    {"last", f_last},
-    {"length", f_length},
-    {"list", f_list},
-    {"lower", f_lower},
-    {"map", f_map},
-    {"max", f_max},
-    {"min", f_min},
-    {"reject", f_reject},
-    {"rejectattr", f_rejectattr},
-    {"replace", f_replace},
-    {"reverse", f_reverse},
-    {"round", f_round},
-    {"safe", f_safe},
-    {"select", f_select},
-    {"selectattr", f_selectattr},
-    {"sort", f_sort},
-    {"string", f_string},
-    {"sum", f_sum},
-    {"title", f_title},
-    {"tojson", f_tojson},
-    {"trim", f_trim},
-    {"truncate", f_truncate},
-    {"unique", f_unique},
-    {"upper", f_upper},
-    {"wordcount", f_wordcount},
+    {"abs", f_abs},           {"attr", f_attr},
+    {"batch", f_batch},       {"capitalize", f_capitalize},
+    {"center", f_center},     {"count", f_length},
+    {"d", f_default},         {"default", f_default},
+    {"dictsort", f_dictsort}, {"e", f_escape},
+    {"escape", f_escape},     {"first", f_first},
+    {"float", f_float},       {"forceescape", f_escape},
+    {"format", f_format},     {"indent", f_indent},
+    {"int", f_int},           {"items", f_items},
+    {"join", f_join},         {"last", f_last},
+    {"length", f_length},     {"list", f_list},
+    {"lower", f_lower},       {"map", f_map},
+    {"max", f_max},           {"min", f_min},
+    {"reject", f_reject},     {"rejectattr", f_rejectattr},
+    {"replace", f_replace},   {"reverse", f_reverse},
+    {"round", f_round},       {"safe", f_safe},
+    {"select", f_select},     {"selectattr", f_selectattr},
+    {"sort", f_sort},         {"string", f_string},
+    {"sum", f_sum},           {"title", f_title},
+    {"tojson", f_tojson},     {"trim", f_trim},
+    {"truncate", f_truncate}, {"unique", f_unique},
+    {"upper", f_upper},       {"wordcount", f_wordcount},
 };
 
 }  // namespace

@@ -35,8 +35,8 @@ Result<Value> g_range(Interp& interp, const Value&, CallArgs& args) {
     if (args.args.size() == 3) step = args.args[2].as_int();
   }
   if (step == 0) return error("range() arg 3 must not be zero");
-  const __int128 span = step > 0 ? static_cast<__int128>(stop) - start
-                                 : static_cast<__int128>(start) - stop;
+  const __int128 span =
+      step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
   const __int128 abs_step = step > 0 ? step : -static_cast<__int128>(step);
   const __int128 count = span <= 0 ? 0 : (span + abs_step - 1) / abs_step;
   if (count > kMaxRange) {
@@ -110,9 +110,9 @@ Result<Value> g_raise_exception(Interp&, const Value&, CallArgs& args) {
 
 constexpr const char* kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                  "Thursday", "Friday", "Saturday"};
-constexpr const char* kMonths[] = {"January", "February", "March",     "April",
-                                   "May",     "June",     "July",      "August",
-                                   "September", "October", "November", "December"};
+constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                   "May",       "June",     "July",     "August",
+                                   "September", "October",  "November", "December"};
 
 // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
 int64_t days_from_civil(int64_t y, int m, int d) {
@@ -193,55 +193,135 @@ std::string strftime_dt(const DateTime& t, std::string_view fmt) {
     const int hour12 = t.hour % 12 == 0 ? 12 : t.hour % 12;
     int iso_y, iso_w;
     switch (c) {
-      case 'a': text(std::string(kDays[weekday(t)]).substr(0, 3)); break;
-      case 'A': text(kDays[weekday(t)]); break;
+      case 'a':
+        text(std::string(kDays[weekday(t)]).substr(0, 3));
+        break;
+      case 'A':
+        text(kDays[weekday(t)]);
+        break;
       case 'b':
-      case 'h': text(std::string(kMonths[t.month - 1]).substr(0, 3)); break;
-      case 'B': text(kMonths[t.month - 1]); break;
+      case 'h':
+        text(std::string(kMonths[t.month - 1]).substr(0, 3));
+        break;
+      case 'B':
+        text(kMonths[t.month - 1]);
+        break;
       case 'c':
         out += strftime_dt(t, "%a %b %e %H:%M:%S %Y");
         break;
-      case 'C': num(t.year / 100, 2); break;
-      case 'd': num(t.day, 2); break;
-      case 'D': out += strftime_dt(t, "%m/%d/%y"); break;
-      case 'e': num(t.day, 2, ' '); break;
-      case 'f': num(t.microsecond, 6); break;
-      case 'F': out += strftime_dt(t, "%Y-%m-%d"); break;
-      case 'g': iso_week(t, &iso_y, &iso_w); num(iso_y % 100, 2); break;
-      case 'G': iso_week(t, &iso_y, &iso_w); num(iso_y, 1); break;
-      case 'H': num(t.hour, 2); break;
-      case 'I': num(hour12, 2); break;
-      case 'j': num(day_of_year(t), 3); break;
-      case 'k': num(t.hour, 2, ' '); break;
-      case 'l': num(hour12, 2, ' '); break;
-      case 'm': num(t.month, 2); break;
-      case 'M': num(t.minute, 2); break;
-      case 'n': out += '\n'; break;
-      case 'p': text(t.hour < 12 ? "AM" : "PM"); break;
-      case 'P': out += t.hour < 12 ? "am" : "pm"; break;
-      case 'r': out += strftime_dt(t, "%I:%M:%S %p"); break;
-      case 'R': out += strftime_dt(t, "%H:%M"); break;
+      case 'C':
+        num(t.year / 100, 2);
+        break;
+      case 'd':
+        num(t.day, 2);
+        break;
+      case 'D':
+        out += strftime_dt(t, "%m/%d/%y");
+        break;
+      case 'e':
+        num(t.day, 2, ' ');
+        break;
+      case 'f':
+        num(t.microsecond, 6);
+        break;
+      case 'F':
+        out += strftime_dt(t, "%Y-%m-%d");
+        break;
+      case 'g':
+        iso_week(t, &iso_y, &iso_w);
+        num(iso_y % 100, 2);
+        break;
+      case 'G':
+        iso_week(t, &iso_y, &iso_w);
+        num(iso_y, 1);
+        break;
+      case 'H':
+        num(t.hour, 2);
+        break;
+      case 'I':
+        num(hour12, 2);
+        break;
+      case 'j':
+        num(day_of_year(t), 3);
+        break;
+      case 'k':
+        num(t.hour, 2, ' ');
+        break;
+      case 'l':
+        num(hour12, 2, ' ');
+        break;
+      case 'm':
+        num(t.month, 2);
+        break;
+      case 'M':
+        num(t.minute, 2);
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'p':
+        text(t.hour < 12 ? "AM" : "PM");
+        break;
+      case 'P':
+        out += t.hour < 12 ? "am" : "pm";
+        break;
+      case 'r':
+        out += strftime_dt(t, "%I:%M:%S %p");
+        break;
+      case 'R':
+        out += strftime_dt(t, "%H:%M");
+        break;
       case 's':
         num(days_from_civil(t.year, t.month, t.day) * 86400 + t.hour * 3600 + t.minute * 60 +
                 t.second,
             1);
         break;
-      case 'S': num(t.second, 2); break;
-      case 't': out += '\t'; break;
-      case 'T': out += strftime_dt(t, "%H:%M:%S"); break;
-      case 'u': num((weekday(t) + 6) % 7 + 1, 1); break;
-      case 'U': num((day_of_year(t) - 1 + 7 - weekday(t)) / 7, 2); break;
-      case 'V': iso_week(t, &iso_y, &iso_w); num(iso_w, 2); break;
-      case 'w': num(weekday(t), 1); break;
-      case 'W': num((day_of_year(t) - 1 + 7 - (weekday(t) + 6) % 7) / 7, 2); break;
-      case 'x': out += strftime_dt(t, "%m/%d/%y"); break;
-      case 'X': out += strftime_dt(t, "%H:%M:%S"); break;
-      case 'y': num(t.year % 100, 2); break;
-      case 'Y': num(t.year, 1); break;
+      case 'S':
+        num(t.second, 2);
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'T':
+        out += strftime_dt(t, "%H:%M:%S");
+        break;
+      case 'u':
+        num((weekday(t) + 6) % 7 + 1, 1);
+        break;
+      case 'U':
+        num((day_of_year(t) - 1 + 7 - weekday(t)) / 7, 2);
+        break;
+      case 'V':
+        iso_week(t, &iso_y, &iso_w);
+        num(iso_w, 2);
+        break;
+      case 'w':
+        num(weekday(t), 1);
+        break;
+      case 'W':
+        num((day_of_year(t) - 1 + 7 - (weekday(t) + 6) % 7) / 7, 2);
+        break;
+      case 'x':
+        out += strftime_dt(t, "%m/%d/%y");
+        break;
+      case 'X':
+        out += strftime_dt(t, "%H:%M:%S");
+        break;
+      case 'y':
+        num(t.year % 100, 2);
+        break;
+      case 'Y':
+        num(t.year, 1);
+        break;
       case 'z':
-      case 'Z': break;  // a naive datetime has no zone: Python prints nothing
-      case '%': out += '%'; break;
-      default: out.append(fmt.substr(i, j - i + 1)); break;  // glibc leaves unknown ones as-is
+      case 'Z':
+        break;  // a naive datetime has no zone: Python prints nothing
+      case '%':
+        out += '%';
+        break;
+      default:
+        out.append(fmt.substr(i, j - i + 1));
+        break;  // glibc leaves unknown ones as-is
     }
     i = j;
   }
@@ -309,8 +389,8 @@ class Cycler final : public Object, public std::enable_shared_from_this<Cycler> 
     if (name != "next" && name != "reset") return std::nullopt;
     auto self = std::const_pointer_cast<Cycler>(shared_from_this());
     const NativeFn fn = name == "next" ? &Cycler::next_fn : &Cycler::reset_fn;
-    return Value::object(std::make_shared<NativeFunction>(std::string(name), fn,
-                                                          Value::object(self), "Cycler"));
+    return Value::object(
+        std::make_shared<NativeFunction>(std::string(name), fn, Value::object(self), "Cycler"));
   }
   void release() override { items_.clear(); }
 

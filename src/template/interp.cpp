@@ -290,9 +290,12 @@ Result<Flow> Interp::exec(const Stmt& s, const ScopePtr& scope, std::string& out
       UMA_TRY(exec_body(s.body, child_of(scope), out).status());
       return Flow::kNormal;
     }
-    case StmtKind::kRaise: return error(s.text);
-    case StmtKind::kBreak: return Flow::kBreak;
-    case StmtKind::kContinue: return Flow::kContinue;
+    case StmtKind::kRaise:
+      return error(s.text);
+    case StmtKind::kBreak:
+      return Flow::kBreak;
+    case StmtKind::kContinue:
+      return Flow::kContinue;
   }
   return Flow::kNormal;
 }
@@ -350,7 +353,9 @@ Result<Value> Interp::call_recursive_loop(const Stmt& loop, const ScopePtr& scop
 
 Status Interp::assign(const Target& t, Value v, const ScopePtr& scope) {
   switch (t.kind) {
-    case Target::Kind::kName: scope->set(t.name, std::move(v)); return Status::ok();
+    case Target::Kind::kName:
+      scope->set(t.name, std::move(v));
+      return Status::ok();
     case Target::Kind::kTuple: {
       UMA_ASSIGN_OR_RETURN(std::vector<Value> parts, iterate(v));
       if (parts.size() < t.items.size()) {
@@ -358,8 +363,7 @@ Status Interp::assign(const Target& t, Value v, const ScopePtr& scope) {
                      ", got " + std::to_string(parts.size()) + ")");
       }
       if (parts.size() > t.items.size()) {
-        return error("too many values to unpack (expected " + std::to_string(t.items.size()) +
-                     ")");
+        return error("too many values to unpack (expected " + std::to_string(t.items.size()) + ")");
       }
       for (size_t i = 0; i < parts.size(); i++) UMA_TRY(assign(t.items[i], parts[i], scope));
       return Status::ok();
@@ -527,8 +531,10 @@ Result<Value> Interp::eval(const Expr& e, const ScopePtr& scope) {
   if (guard.exceeded()) return error("template nesting too deep (recursion?)");
   UMA_TRY(charge(1));
   switch (e.kind) {
-    case ExprKind::kConst: return e.value;
-    case ExprKind::kName: return lookup(e.name, scope);
+    case ExprKind::kConst:
+      return e.value;
+    case ExprKind::kName:
+      return lookup(e.name, scope);
     case ExprKind::kList:
     case ExprKind::kTuple: {
       std::vector<Value> items;
@@ -568,14 +574,16 @@ Result<Value> Interp::eval(const Expr& e, const ScopePtr& scope) {
       UMA_ASSIGN_OR_RETURN(Value key, eval(*e.b, scope));
       return get_item(obj, key);
     }
-    case ExprKind::kSlice: return error("slices are only supported as a single subscript");
+    case ExprKind::kSlice:
+      return error("slices are only supported as a single subscript");
     case ExprKind::kCall: {
       UMA_ASSIGN_OR_RETURN(Value callee, eval(*e.a, scope));
       CallArgs args;
       UMA_TRY(eval_args(e, scope, args));
       return call(callee, args);
     }
-    case ExprKind::kFilter: return apply_filter(e, nullptr, scope);
+    case ExprKind::kFilter:
+      return apply_filter(e, nullptr, scope);
     case ExprKind::kTest: {
       if (!e.test) return error("No test named " + repr_string(e.name) + " found.");
       UMA_ASSIGN_OR_RETURN(Value input, eval(*e.a, scope));
@@ -619,7 +627,8 @@ Result<Value> Interp::eval(const Expr& e, const ScopePtr& scope) {
       }
       return Value::string(std::move(out));
     }
-    case ExprKind::kCompare: return eval_compare(e, scope);
+    case ExprKind::kCompare:
+      return eval_compare(e, scope);
     case ExprKind::kCondExpr: {
       UMA_ASSIGN_OR_RETURN(Value c, eval(*e.a, scope));
       if (truthy(c)) return eval(*e.b, scope);

@@ -35,7 +35,8 @@ class Interp {
   Interp(const Interp&) = delete;
   Interp& operator=(const Interp&) = delete;
 
-  Result<std::string> render(const Program& program, std::vector<std::pair<std::string, Value>> vars);
+  Result<std::string> render(const Program& program,
+                             std::vector<std::pair<std::string, Value>> vars);
 
   Result<Value> eval(const Expr& e, const ScopePtr& scope);
   Result<Value> call(const Value& callee, CallArgs& args);

@@ -36,13 +36,27 @@ void append_escaped(std::string& out, const std::string& s, bool ensure_ascii) {
     }
     i++;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20 || (ensure_ascii && c == 0x7F)) {
           char buf[8];
@@ -71,11 +85,21 @@ class Dumper {
   Status dump(const Value& v, int level, std::string& out) {
     if (level > static_cast<int>(kMaxDepth) + 2) return error("Circular reference detected");
     switch (v.kind()) {
-      case Kind::kNone: out += "null"; return Status::ok();
-      case Kind::kBool: out += v.as_bool() ? "true" : "false"; return Status::ok();
-      case Kind::kInt: out += std::to_string(v.as_int()); return Status::ok();
-      case Kind::kFloat: out += float_json(v.as_double()); return Status::ok();
-      case Kind::kString: append_escaped(out, v.str(), o_.ensure_ascii); return Status::ok();
+      case Kind::kNone:
+        out += "null";
+        return Status::ok();
+      case Kind::kBool:
+        out += v.as_bool() ? "true" : "false";
+        return Status::ok();
+      case Kind::kInt:
+        out += std::to_string(v.as_int());
+        return Status::ok();
+      case Kind::kFloat:
+        out += float_json(v.as_double());
+        return Status::ok();
+      case Kind::kString:
+        append_escaped(out, v.str(), o_.ensure_ascii);
+        return Status::ok();
       case Kind::kList:
       case Kind::kTuple: {
         const auto& items = v.items();
@@ -93,7 +117,8 @@ class Dumper {
         out += ']';
         return Status::ok();
       }
-      case Kind::kDict: return dump_dict(v.dict(), level, out);
+      case Kind::kDict:
+        return dump_dict(v.dict(), level, out);
       default:
         return error("Object of type " + type_name(v) + " is not JSON serializable");
     }
@@ -108,11 +133,16 @@ class Dumper {
 
   static Result<std::string> key_string(const Value& k) {
     switch (k.kind()) {
-      case Kind::kString: return k.str();
-      case Kind::kNone: return std::string("null");
-      case Kind::kBool: return std::string(k.as_bool() ? "true" : "false");
-      case Kind::kInt: return std::to_string(k.as_int());
-      case Kind::kFloat: return float_json(k.as_double());
+      case Kind::kString:
+        return k.str();
+      case Kind::kNone:
+        return std::string("null");
+      case Kind::kBool:
+        return std::string(k.as_bool() ? "true" : "false");
+      case Kind::kInt:
+        return std::to_string(k.as_int());
+      case Kind::kFloat:
+        return float_json(k.as_double());
       default:
         return error("keys must be str, int, float, bool or None, not " + type_name(k));
     }
@@ -164,16 +194,20 @@ Result<Value> convert(const J& j, uint32_t depth) {
     return error("JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
   }
   switch (j.type()) {
-    case nlohmann::json::value_t::null: return Value::none();
-    case nlohmann::json::value_t::boolean: return Value::boolean(j.template get<bool>());
-    case nlohmann::json::value_t::number_integer: return Value::integer(j.template get<int64_t>());
+    case nlohmann::json::value_t::null:
+      return Value::none();
+    case nlohmann::json::value_t::boolean:
+      return Value::boolean(j.template get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return Value::integer(j.template get<int64_t>());
     case nlohmann::json::value_t::number_unsigned: {
       const uint64_t u = j.template get<uint64_t>();
-      if (u > static_cast<uint64_t>(INT64_MAX)) return error("JSON integer " + std::to_string(u) +
-                                                             " is out of range (int64)");
+      if (u > static_cast<uint64_t>(INT64_MAX))
+        return error("JSON integer " + std::to_string(u) + " is out of range (int64)");
       return Value::integer(static_cast<int64_t>(u));
     }
-    case nlohmann::json::value_t::number_float: return Value::number(j.template get<double>());
+    case nlohmann::json::value_t::number_float:
+      return Value::number(j.template get<double>());
     case nlohmann::json::value_t::string: {
       const auto& s = j.template get_ref<const std::string&>();
       if (!utf8::valid(s)) return error("JSON string is not valid UTF-8");
@@ -196,7 +230,8 @@ Result<Value> convert(const J& j, uint32_t depth) {
       }
       return Value::dict(std::move(d));
     }
-    default: return error("unsupported JSON value (binary or discarded)");
+    default:
+      return error("unsupported JSON value (binary or discarded)");
   }
 }
 

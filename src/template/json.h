@@ -14,7 +14,7 @@ namespace uma::jinja {
 
 struct JsonDumpOptions {
   bool ensure_ascii = false;
-  std::optional<std::string> indent;  // nullopt: one line; else the per-level indent
+  std::optional<std::string> indent;          // nullopt: one line; else the per-level indent
   std::optional<std::string> item_separator;  // default ", " (one line) or "," (indented)
   std::string key_separator = ": ";
   bool sort_keys = false;

@@ -54,12 +54,12 @@ Result<Value> m_rstrip(Interp&, const Value& s, CallArgs& a) {
 }
 
 Result<Value> m_split_impl(const Value& self, CallArgs& args, bool from_right) {
-  UMA_ASSIGN_OR_RETURN(auto a, bind_args(from_right ? "str.rsplit" : "str.split",
-                                         {"sep", "maxsplit"}, args));
+  UMA_ASSIGN_OR_RETURN(
+      auto a, bind_args(from_right ? "str.rsplit" : "str.split", {"sep", "maxsplit"}, args));
   int64_t maxsplit = -1;
   if (a[1]) {
-    if (!a[1]->is_integral()) return error("'" + type_name(*a[1]) +
-                                           "' object cannot be interpreted as an integer");
+    if (!a[1]->is_integral())
+      return error("'" + type_name(*a[1]) + "' object cannot be interpreted as an integer");
     maxsplit = a[1]->as_int();
   }
   std::vector<std::string> parts;
@@ -90,8 +90,8 @@ Result<Value> m_splitlines(Interp&, const Value& self, CallArgs& args) {
 
 Result<Value> affix_test(const Value& self, CallArgs& args, bool prefix) {
   const char* name = prefix ? "startswith" : "endswith";
-  UMA_ASSIGN_OR_RETURN(auto a, bind_args(std::string("str.") + name, {"affix", "start", "end"},
-                                         args, 1));
+  UMA_ASSIGN_OR_RETURN(auto a,
+                       bind_args(std::string("str.") + name, {"affix", "start", "end"}, args, 1));
   std::string_view s = self.str();
   if (a[1] || a[2]) {
     const int64_t len = static_cast<int64_t>(utf8::length(s));
@@ -133,8 +133,7 @@ Result<Value> m_replace(Interp& interp, const Value& self, CallArgs& args) {
   UMA_ASSIGN_OR_RETURN(std::string old_s, str_arg(a[0], "replace() argument 1"));
   UMA_ASSIGN_OR_RETURN(std::string new_s, str_arg(a[1], "replace() argument 2"));
   const int64_t count = a[2] ? a[2]->as_int() : -1;
-  UMA_ASSIGN_OR_RETURN(std::string out,
-                       replace_str(interp, self.str(), old_s, new_s, count));
+  UMA_ASSIGN_OR_RETURN(std::string out, replace_str(interp, self.str(), old_s, new_s, count));
   return Value::string(std::move(out));
 }
 
@@ -169,8 +168,8 @@ Result<Value> m_swapcase(Interp&, const Value& self, CallArgs& args) {
 // find / rfind / index / rindex / count
 Result<Value> search_impl(const Value& self, CallArgs& args, const char* name, bool reverse,
                           bool raise, bool count) {
-  UMA_ASSIGN_OR_RETURN(auto a, bind_args(std::string("str.") + name, {"sub", "start", "end"},
-                                         args, 1));
+  UMA_ASSIGN_OR_RETURN(auto a,
+                       bind_args(std::string("str.") + name, {"sub", "start", "end"}, args, 1));
   UMA_ASSIGN_OR_RETURN(std::string sub, str_arg(a[0], "must be str, not"));
   const std::string& s = self.str();
   const int64_t len = static_cast<int64_t>(utf8::length(s));
@@ -240,8 +239,8 @@ Result<Value> m_join(Interp& interp, const Value& self, CallArgs& args) {
 
 Result<Value> justify(Interp& interp, const Value& self, CallArgs& args, const char* name,
                       int mode) {
-  UMA_ASSIGN_OR_RETURN(auto a, bind_args(std::string("str.") + name, {"width", "fillchar"},
-                                         args, 1));
+  UMA_ASSIGN_OR_RETURN(auto a,
+                       bind_args(std::string("str.") + name, {"width", "fillchar"}, args, 1));
   if (!a[0]->is_integral()) {
     return error("'" + type_name(*a[0]) + "' object cannot be interpreted as an integer");
   }
@@ -283,8 +282,8 @@ Result<Value> m_zfill(Interp& interp, const Value& self, CallArgs& args) {
 }
 
 Result<Value> partition_impl(const Value& self, CallArgs& args, bool reverse) {
-  UMA_ASSIGN_OR_RETURN(auto a, bind_args(reverse ? "str.rpartition" : "str.partition", {"sep"},
-                                         args, 1));
+  UMA_ASSIGN_OR_RETURN(auto a,
+                       bind_args(reverse ? "str.rpartition" : "str.partition", {"sep"}, args, 1));
   UMA_ASSIGN_OR_RETURN(std::string sep, str_arg(a[0], "sep"));
   if (sep.empty()) return error("empty separator");
   const std::string& s = self.str();
@@ -295,8 +294,8 @@ Result<Value> partition_impl(const Value& self, CallArgs& args, bool reverse) {
     }
     return Value::tuple({self, Value::string(""), Value::string("")});
   }
-  return Value::tuple({Value::string(s.substr(0, p)), Value::string(sep),
-                       Value::string(s.substr(p + sep.size()))});
+  return Value::tuple(
+      {Value::string(s.substr(0, p)), Value::string(sep), Value::string(s.substr(p + sep.size()))});
 }
 
 Result<Value> m_partition(Interp&, const Value& s, CallArgs& a) {
@@ -307,8 +306,8 @@ Result<Value> m_rpartition(Interp&, const Value& s, CallArgs& a) {
 }
 
 Result<Value> affix_remove(const Value& self, CallArgs& args, bool prefix) {
-  UMA_ASSIGN_OR_RETURN(auto a, bind_args(prefix ? "str.removeprefix" : "str.removesuffix",
-                                         {"affix"}, args, 1));
+  UMA_ASSIGN_OR_RETURN(
+      auto a, bind_args(prefix ? "str.removeprefix" : "str.removesuffix", {"affix"}, args, 1));
   UMA_ASSIGN_OR_RETURN(std::string x, str_arg(a[0], "argument"));
   const std::string& s = self.str();
   if (x.size() <= s.size()) {
@@ -436,7 +435,7 @@ Result<Value> m_copy(Interp&, const Value& self, CallArgs& args) {
 }
 
 constexpr MethodDef kDictMethods[] = {
-    {"copy", m_copy}, {"get", m_dict_get}, {"items", m_dict_items},
+    {"copy", m_copy},      {"get", m_dict_get},       {"items", m_dict_items},
     {"keys", m_dict_keys}, {"values", m_dict_values},
 };
 constexpr std::string_view kDictUnsafe[] = {"clear", "pop", "popitem", "setdefault", "update"};
@@ -461,9 +460,11 @@ Result<Value> m_seq_count(Interp&, const Value& self, CallArgs& args) {
 }
 
 constexpr MethodDef kListMethods[] = {
-    {"copy", m_copy}, {"count", m_seq_count}, {"index", m_seq_index},
+    {"copy", m_copy},
+    {"count", m_seq_count},
+    {"index", m_seq_index},
 };
-constexpr std::string_view kListUnsafe[] = {"append", "clear", "extend", "insert",
+constexpr std::string_view kListUnsafe[] = {"append", "clear",  "extend",  "insert",
                                             "pop",    "remove", "reverse", "sort"};
 
 template <size_t N>
@@ -480,8 +481,8 @@ Value bind(const MethodDef* m, const Value& self) {
 }
 
 Value unsafe(std::string_view name, const Value& self) {
-  return Value::undefined("access to attribute '" + std::string(name) + "' of '" +
-                          type_name(self) + "' object is unsafe.");
+  return Value::undefined("access to attribute '" + std::string(name) + "' of '" + type_name(self) +
+                          "' object is unsafe.");
 }
 
 }  // namespace
@@ -506,7 +507,8 @@ std::optional<Value> find_method(const Value& obj, std::string_view name) {
     case Kind::kTuple:
       if (name == "count" || name == "index") return bind(lookup(kListMethods, name), obj);
       return std::nullopt;
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 

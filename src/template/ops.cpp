@@ -63,7 +63,8 @@ Result<Value> repeat(Interp& interp, const Value& seq, int64_t n) {
     return Value::string(std::move(out));
   }
   const auto& items = seq.items();
-  if (!items.empty() && static_cast<uint64_t>(n) > interp.options().max_output_bytes / items.size()) {
+  if (!items.empty() &&
+      static_cast<uint64_t>(n) > interp.options().max_output_bytes / items.size()) {
     return error("list too long");
   }
   UMA_TRY(interp.charge(items.size() * n));
@@ -244,7 +245,8 @@ Result<bool> contains(const Value& container, const Value& item) {
     case Kind::kDict:
       if (!hashable(item)) return error("unhashable type: '" + type_name(item) + "'");
       return container.dict().find(item) != nullptr;
-    case Kind::kUndefined: return false;
+    case Kind::kUndefined:
+      return false;
     default:
       return error("argument of type '" + type_name(container) + "' is not iterable");
   }
@@ -253,7 +255,8 @@ Result<bool> contains(const Value& container, const Value& item) {
 Result<std::vector<Value>> iterate(const Value& v) {
   switch (v.kind()) {
     case Kind::kList:
-    case Kind::kTuple: return v.items();
+    case Kind::kTuple:
+      return v.items();
     case Kind::kDict: {
       std::vector<Value> keys;
       keys.reserve(v.dict().size());
@@ -270,14 +273,17 @@ Result<std::vector<Value>> iterate(const Value& v) {
       }
       return chars;
     }
-    case Kind::kUndefined: return std::vector<Value>{};
-    default: return error("'" + type_name(v) + "' object is not iterable");
+    case Kind::kUndefined:
+      return std::vector<Value>{};
+    default:
+      return error("'" + type_name(v) + "' object is not iterable");
   }
 }
 
 Result<Value> get_attr(const Value& obj, std::string_view name) {
   switch (obj.kind()) {
-    case Kind::kUndefined: return error(obj.undefined_message());
+    case Kind::kUndefined:
+      return error(obj.undefined_message());
     case Kind::kDict: {
       if (auto m = find_method(obj, name)) return *m;
       if (const Value* v = obj.dict().find(name)) return *v;
@@ -291,7 +297,8 @@ Result<Value> get_attr(const Value& obj, std::string_view name) {
     case Kind::kObject:
       if (auto v = obj.obj()->attr(name)) return *v;
       return undefined_attr(obj, name);
-    default: return undefined_attr(obj, name);
+    default:
+      return undefined_attr(obj, name);
   }
 }
 
@@ -337,7 +344,8 @@ Result<SliceIndices> slice_indices(const Value& start, const Value& stop, const 
 
 Result<Value> get_item(const Value& obj, const Value& key) {
   switch (obj.kind()) {
-    case Kind::kUndefined: return error(obj.undefined_message());
+    case Kind::kUndefined:
+      return error(obj.undefined_message());
     case Kind::kDict:
       if (const Value* v = obj.dict().find(key)) return *v;
       if (key.is_string()) {
@@ -370,7 +378,8 @@ Result<Value> get_item(const Value& obj, const Value& key) {
         if (auto v = obj.obj()->attr(key.str())) return *v;
       }
       return undefined_item(obj, key);
-    default: return undefined_item(obj, key);
+    default:
+      return undefined_item(obj, key);
   }
 }
 
@@ -415,8 +424,8 @@ Result<Value> get_slice(const Value& obj, const Value& start, const Value& stop,
     for (int64_t k = 0, i = si.start; k < si.count; k++, i += si.step) out.push_back(items[i]);
     return obj.is_tuple() ? Value::tuple(std::move(out)) : Value::list(std::move(out));
   }
-  return Value::undefined(object_type_repr(obj) + " has no element slice(" + to_repr(start) +
-                          ", " + to_repr(stop) + ", " + to_repr(step) + ")");
+  return Value::undefined(object_type_repr(obj) + " has no element slice(" + to_repr(start) + ", " +
+                          to_repr(stop) + ", " + to_repr(step) + ")");
 }
 
 // ---- printf-style formatting ----------------------------------------------------------------
@@ -460,12 +469,18 @@ Result<std::string> percent_format(std::string_view fmt, const Value& args) {
     bool left = false, plus = false, space = false, zero = false, alt = false;
     for (; i < fmt.size(); i++) {
       const char f = fmt[i];
-      if (f == '-') left = true;
-      else if (f == '+') plus = true;
-      else if (f == ' ') space = true;
-      else if (f == '0') zero = true;
-      else if (f == '#') alt = true;
-      else break;
+      if (f == '-')
+        left = true;
+      else if (f == '+')
+        plus = true;
+      else if (f == ' ')
+        space = true;
+      else if (f == '0')
+        zero = true;
+      else if (f == '#')
+        alt = true;
+      else
+        break;
     }
     int width = 0, precision = -1;
     if (i < fmt.size() && fmt[i] == '*') {
@@ -533,13 +548,13 @@ Result<std::string> percent_format(std::string_view fmt, const Value& args) {
         }
         const bool int_only = conv == 'x' || conv == 'X' || conv == 'o';
         if (!arg.is_number() || (int_only && arg.is_float())) {
-          return error(std::string("%") + conv + " format: " +
-                       (int_only ? "an integer" : "a real number") + " is required, not " +
-                       type_name(arg));
+          return error(std::string("%") + conv +
+                       " format: " + (int_only ? "an integer" : "a real number") +
+                       " is required, not " + type_name(arg));
         }
         numeric = true;
-        const int64_t v = arg.is_float() ? static_cast<int64_t>(std::trunc(arg.as_double()))
-                                         : arg.as_int();
+        const int64_t v =
+            arg.is_float() ? static_cast<int64_t>(std::trunc(arg.as_double())) : arg.as_int();
         char buf[80];
         const unsigned long long mag =
             v < 0 ? 0ULL - static_cast<unsigned long long>(v) : static_cast<unsigned long long>(v);

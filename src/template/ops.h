@@ -25,8 +25,7 @@ Result<Value> get_attr(const Value& obj, std::string_view name);
 // obj[key]: dict keys / sequence indices first, then attributes for string keys.
 Result<Value> get_item(const Value& obj, const Value& key);
 // obj[start:stop:step]; absent parts are Undefined-kind-free `none` values.
-Result<Value> get_slice(const Value& obj, const Value& start, const Value& stop,
-                        const Value& step);
+Result<Value> get_slice(const Value& obj, const Value& start, const Value& stop, const Value& step);
 
 // Python's str % args (printf-style formatting).
 Result<std::string> percent_format(std::string_view fmt, const Value& args);

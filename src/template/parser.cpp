@@ -25,9 +25,7 @@ class Parser {
  private:
   // ---- token helpers ----
   const Token& cur() const { return toks_[pos_]; }
-  const Token& peek(size_t n = 1) const {
-    return toks_[std::min(pos_ + n, toks_.size() - 1)];
-  }
+  const Token& peek(size_t n = 1) const { return toks_[std::min(pos_ + n, toks_.size() - 1)]; }
   void advance() {
     if (pos_ + 1 < toks_.size()) pos_++;
   }
@@ -46,16 +44,26 @@ class Parser {
 
   static std::string describe(const Token& t) {
     switch (t.type) {
-      case Tok::kData: return "template data";
-      case Tok::kVarBegin: return "begin of print statement";
-      case Tok::kVarEnd: return "end of print statement";
-      case Tok::kBlockBegin: return "begin of statement block";
-      case Tok::kBlockEnd: return "end of statement block";
-      case Tok::kString: return "string";
-      case Tok::kInt: return "integer";
-      case Tok::kFloat: return "float";
-      case Tok::kEof: return "end of template";
-      default: return t.text;
+      case Tok::kData:
+        return "template data";
+      case Tok::kVarBegin:
+        return "begin of print statement";
+      case Tok::kVarEnd:
+        return "end of print statement";
+      case Tok::kBlockBegin:
+        return "begin of statement block";
+      case Tok::kBlockEnd:
+        return "end of statement block";
+      case Tok::kString:
+        return "string";
+      case Tok::kInt:
+        return "integer";
+      case Tok::kFloat:
+        return "float";
+      case Tok::kEof:
+        return "end of template";
+      default:
+        return t.text;
     }
   }
 
@@ -170,9 +178,8 @@ class Parser {
       advance();
       s.kind = StmtKind::kFilterBlock;
       UMA_ASSIGN_OR_RETURN(s.expr, parse_filter(nullptr, true));
-      UMA_TRY(with_frame(false, [&] {
-        return parse_body("filter", line, {"endfilter"}, s.body, nullptr);
-      }));
+      UMA_TRY(with_frame(
+          false, [&] { return parse_body("filter", line, {"endfilter"}, s.body, nullptr); }));
     } else if (tag == "with") {
       UMA_TRY(parse_with(s));
     } else if (tag == "generation") {
@@ -204,7 +211,8 @@ class Parser {
       UMA_ASSIGN_OR_RETURN(std::string name, expect_name());
       skip_name("scoped");
       skip_name("required");
-      UMA_TRY(with_frame(false, [&] { return parse_body("block", line, {"endblock"}, s.body, nullptr); }));
+      UMA_TRY(with_frame(false,
+                         [&] { return parse_body("block", line, {"endblock"}, s.body, nullptr); }));
       if (cur().type == Tok::kName && cur().text == name) advance();
     } else if (tag == "extends" || tag == "include" || tag == "import" || tag == "from") {
       // Hugging Face's environment has no loader: these fail when reached.
@@ -216,9 +224,8 @@ class Parser {
     } else {
       if (tag.rfind("end", 0) == 0 || tag == "else" || tag == "elif") {
         if (open_.empty()) return fail("unexpected '" + tag + "' (no block is open)");
-        return fail("unexpected '" + tag + "' (the innermost open block is '" +
-                    open_.back().first + "' from line " + std::to_string(open_.back().second) +
-                    ")");
+        return fail("unexpected '" + tag + "' (the innermost open block is '" + open_.back().first +
+                    "' from line " + std::to_string(open_.back().second) + ")");
       }
       return fail("unknown tag '" + tag + "'");
     }
@@ -292,7 +299,8 @@ class Parser {
     if (is_op("|")) {
       UMA_ASSIGN_OR_RETURN(s.expr, parse_filter(nullptr, false));
     }
-    return with_frame(false, [&] { return parse_body("set", s.line, {"endset"}, s.body, nullptr); });
+    return with_frame(false,
+                      [&] { return parse_body("set", s.line, {"endset"}, s.body, nullptr); });
   }
 
   Status parse_signature(MacroDef& m) {
@@ -374,8 +382,7 @@ class Parser {
     }
     if (cur().type != Tok::kName) return fail("can't assign to '" + describe(cur()) + "'");
     const std::string n = cur().text;
-    if (n == "true" || n == "false" || n == "none" || n == "True" || n == "False" ||
-        n == "None") {
+    if (n == "true" || n == "false" || n == "none" || n == "True" || n == "False" || n == "None") {
       return fail("can't assign to '" + n + "'");
     }
     advance();
@@ -425,7 +432,8 @@ class Parser {
     return !extra_end.empty() && is_name(extra_end);
   }
 
-  Result<ExprPtr> parse_tuple(bool with_condexpr, std::string_view extra_end, bool explicit_parens) {
+  Result<ExprPtr> parse_tuple(bool with_condexpr, std::string_view extra_end,
+                              bool explicit_parens) {
     const int line = cur().line;
     std::vector<ExprPtr> args;
     bool is_tuple = false;
@@ -523,9 +531,9 @@ class Parser {
     ExprPtr cmp;
     while (true) {
       std::string op;
-      if (cur().type == Tok::kOp && (cur().text == "==" || cur().text == "!=" ||
-                                     cur().text == "<" || cur().text == "<=" ||
-                                     cur().text == ">" || cur().text == ">=")) {
+      if (cur().type == Tok::kOp &&
+          (cur().text == "==" || cur().text == "!=" || cur().text == "<" || cur().text == "<=" ||
+           cur().text == ">" || cur().text == ">=")) {
         op = cur().text;
         advance();
       } else if (is_name("in")) {
@@ -581,9 +589,7 @@ class Parser {
     return e;
   }
 
-  Result<ExprPtr> parse_math2() {
-    return binary_chain({"*", "/", "//", "%"}, &Parser::parse_pow);
-  }
+  Result<ExprPtr> parse_math2() { return binary_chain({"*", "/", "//", "%"}, &Parser::parse_pow); }
 
   Result<ExprPtr> parse_pow() { return binary_chain({"**"}, &Parser::parse_unary_filtered); }
 
@@ -850,9 +856,8 @@ class Parser {
     e->a = std::move(input);
     if (is_op("(")) {
       UMA_TRY(parse_call_args(*e));
-    } else if ((cur().type == Tok::kName || cur().type == Tok::kString ||
-                cur().type == Tok::kInt || cur().type == Tok::kFloat || is_op("[") ||
-                is_op("{")) &&
+    } else if ((cur().type == Tok::kName || cur().type == Tok::kString || cur().type == Tok::kInt ||
+                cur().type == Tok::kFloat || is_op("[") || is_op("{")) &&
                !is_name("else") && !is_name("or") && !is_name("and")) {
       if (is_name("is")) return fail("you cannot chain multiple tests with 'is'");
       UMA_ASSIGN_OR_RETURN(ExprPtr arg, parse_primary());
@@ -889,7 +894,7 @@ class Parser {
   int block_depth_ = 0;  // statement nesting
   int loop_depth_ = 0;
   std::vector<std::pair<std::string, int>> open_;  // open block tags and their lines
-  std::vector<MacroDef*> macros_;                   // macro bodies being parsed
+  std::vector<MacroDef*> macros_;                  // macro bodies being parsed
 };
 
 }  // namespace

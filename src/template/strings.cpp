@@ -38,8 +38,7 @@ std::vector<std::string> split_sep(std::string_view s, std::string_view sep, int
   return std::vector<std::string>(out.rbegin(), out.rend());
 }
 
-std::vector<std::string> split_whitespace(std::string_view s, int64_t maxsplit,
-                                          bool from_right) {
+std::vector<std::string> split_whitespace(std::string_view s, int64_t maxsplit, bool from_right) {
   const std::vector<char32_t> cps = utf8::decode(s);
   const size_t n = cps.size();
   std::vector<std::string> out;
@@ -281,7 +280,8 @@ Result<Spec> parse_spec(std::string_view spec) {
   if (i < spec.size() && spec[i] == '.') {
     i++;
     sp.precision = 0;
-    if (i >= spec.size() || spec[i] < '0' || spec[i] > '9') return error("Format specifier missing precision");
+    if (i >= spec.size() || spec[i] < '0' || spec[i] > '9')
+      return error("Format specifier missing precision");
     while (i < spec.size() && spec[i] >= '0' && spec[i] <= '9') {
       sp.precision = std::min<int64_t>(sp.precision * 10 + (spec[i++] - '0'), 1 << 20);
     }
@@ -332,7 +332,8 @@ Result<std::string> format_value(const Value& v, std::string_view spec_text) {
         unsigned long long m = mag;
         do {
           const int d = static_cast<int>(m % base);
-          digits.insert(digits.begin(), static_cast<char>(d < 10 ? '0' + d : (t == 'X' ? 'A' : 'a') + d - 10));
+          digits.insert(digits.begin(),
+                        static_cast<char>(d < 10 ? '0' + d : (t == 'X' ? 'A' : 'a') + d - 10));
           m /= base;
         } while (m);
         if (sp.alt) digits.insert(0, t == 'o' ? "0o" : t == 'b' ? "0b" : t == 'X' ? "0X" : "0x");
@@ -449,15 +450,17 @@ Result<std::string> str_format(std::string_view fmt, const CallArgs& args) {
       int64_t idx;
       if (arg_name.empty()) {
         if (numbering == 2) {
-          return error("cannot switch from manual field specification to automatic field "
-                       "numbering");
+          return error(
+              "cannot switch from manual field specification to automatic field "
+              "numbering");
         }
         numbering = 1;
         idx = auto_index++;
       } else {
         if (numbering == 1) {
-          return error("cannot switch from automatic field numbering to manual field "
-                       "specification");
+          return error(
+              "cannot switch from automatic field numbering to manual field "
+              "specification");
         }
         numbering = 2;
         idx = std::stoll(std::string(arg_name.substr(0, 15)));
@@ -490,9 +493,9 @@ Result<std::string> str_format(std::string_view fmt, const CallArgs& args) {
         const bool digits = !key.empty() && std::all_of(key.begin(), key.end(), [](char ch) {
           return ch >= '0' && ch <= '9';
         });
-        UMA_ASSIGN_OR_RETURN(v, get_item(v, digits ? Value::integer(std::stoll(std::string(
-                                                         key.substr(0, 15))))
-                                                   : Value::string(std::string(key))));
+        UMA_ASSIGN_OR_RETURN(
+            v, get_item(v, digits ? Value::integer(std::stoll(std::string(key.substr(0, 15))))
+                                  : Value::string(std::string(key))));
         p = e + 1;
       }
     }

@@ -146,15 +146,23 @@ Result<bool> t_sameas(Interp&, const Value& v, CallArgs& a) {
   if (v.kind() != o.kind()) return false;
   switch (v.kind()) {
     case Kind::kNone:
-    case Kind::kUndefined: return v.is_none();
-    case Kind::kBool: return v.as_bool() == o.as_bool();
-    case Kind::kInt: return v.as_int() == o.as_int() && v.as_int() >= -5 && v.as_int() <= 256;
-    case Kind::kString: return &v.str() == &o.str();
+    case Kind::kUndefined:
+      return v.is_none();
+    case Kind::kBool:
+      return v.as_bool() == o.as_bool();
+    case Kind::kInt:
+      return v.as_int() == o.as_int() && v.as_int() >= -5 && v.as_int() <= 256;
+    case Kind::kString:
+      return &v.str() == &o.str();
     case Kind::kList:
-    case Kind::kTuple: return &v.items() == &o.items();
-    case Kind::kDict: return &v.dict() == &o.dict();
-    case Kind::kObject: return v.obj() == o.obj();
-    default: return false;
+    case Kind::kTuple:
+      return &v.items() == &o.items();
+    case Kind::kDict:
+      return &v.dict() == &o.dict();
+    case Kind::kObject:
+      return v.obj() == o.obj();
+    default:
+      return false;
   }
 }
 

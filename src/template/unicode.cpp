@@ -125,31 +125,29 @@ bool is_line_break(char32_t cp) {
 }
 
 bool is_printable(char32_t cp) {
-  if (cp < 0x20 || cp == 0x7F) return false;                // Cc
+  if (cp < 0x20 || cp == 0x7F) return false;  // Cc
   if (cp < 0x7F) return true;
-  if (cp <= 0xA0) return false;                             // Cc 0x80-0x9F, Zs U+00A0
-  if (cp == 0xAD) return false;                             // Cf soft hyphen
+  if (cp <= 0xA0) return false;  // Cc 0x80-0x9F, Zs U+00A0
+  if (cp == 0xAD) return false;  // Cf soft hyphen
   if ((cp >= 0x600 && cp <= 0x605) || cp == 0x61C || cp == 0x6DD || cp == 0x70F) return false;
   if (cp == 0x890 || cp == 0x891 || cp == 0x8E2 || cp == 0x180E || cp == 0x1680) return false;
-  if (cp >= 0x2000 && cp <= 0x200F) return false;           // Zs + ZW* + LRM/RLM
-  if (cp >= 0x2028 && cp <= 0x202F) return false;           // Zl, Zp, bidi embeddings, NNBSP
-  if (cp >= 0x205F && cp <= 0x206F) return false;           // MMSP, word joiner, invisibles
+  if (cp >= 0x2000 && cp <= 0x200F) return false;  // Zs + ZW* + LRM/RLM
+  if (cp >= 0x2028 && cp <= 0x202F) return false;  // Zl, Zp, bidi embeddings, NNBSP
+  if (cp >= 0x205F && cp <= 0x206F) return false;  // MMSP, word joiner, invisibles
   if (cp == 0x3000 || cp == 0xFEFF) return false;
-  if (cp >= 0xD800 && cp <= 0xF8FF) return false;           // surrogates, private use
+  if (cp >= 0xD800 && cp <= 0xF8FF) return false;  // surrogates, private use
   if (cp >= 0xFFF9 && cp <= 0xFFFB) return false;
   if (cp == 0x110BD || cp == 0x110CD || (cp >= 0x13430 && cp <= 0x1343F)) return false;
   if ((cp >= 0x1BCA0 && cp <= 0x1BCA3) || (cp >= 0x1D173 && cp <= 0x1D17A)) return false;
   if (cp == 0xE0001 || (cp >= 0xE0020 && cp <= 0xE007F)) return false;
-  if (cp >= 0xF0000) return false;                          // supplementary private use
+  if (cp >= 0xF0000) return false;  // supplementary private use
   return true;
 }
 
 namespace {
 
 // Pairs laid out as (upper, lower) alternating from an even or odd start.
-bool in_pair_block(char32_t cp, char32_t first, char32_t last) {
-  return cp >= first && cp <= last;
-}
+bool in_pair_block(char32_t cp, char32_t first, char32_t last) { return cp >= first && cp <= last; }
 
 char32_t upper_nonascii(char32_t cp) {
   if (cp == 0xB5) return 0x39C;
@@ -167,7 +165,7 @@ char32_t upper_nonascii(char32_t cp) {
     return cp - 1;
   }
   if (cp >= 0x1C4 && cp <= 0x1CC) return cp - (cp - 0x1C4) % 3;  // DŽ Dž dž, LJ Lj lj, NJ Nj nj
-  if (cp >= 0x1F1 && cp <= 0x1F3) return 0x1F1;                   // DZ Dz dz
+  if (cp >= 0x1F1 && cp <= 0x1F3) return 0x1F1;                  // DZ Dz dz
   if (in_pair_block(cp, 0x1CD, 0x1DC) && !(cp & 1)) return cp - 1;
   if ((in_pair_block(cp, 0x1DE, 0x1EF) || in_pair_block(cp, 0x1F8, 0x21F) ||
        in_pair_block(cp, 0x222, 0x233) || in_pair_block(cp, 0x246, 0x24F)) &&
@@ -251,9 +249,7 @@ char32_t to_lower(char32_t cp) {
   return lower_nonascii(cp);
 }
 
-bool is_cased(char32_t cp) {
-  return cp == 0xDF || to_upper(cp) != cp || to_lower(cp) != cp;
-}
+bool is_cased(char32_t cp) { return cp == 0xDF || to_upper(cp) != cp || to_lower(cp) != cp; }
 
 bool is_alpha(char32_t cp) {
   if (cp < 0x80) return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');

@@ -96,20 +96,28 @@ std::string Value::undefined_message() const {
 bool Value::has_objects() const {
   switch (kind_) {
     case Kind::kList:
-    case Kind::kTuple: return static_cast<const ListData*>(p_.get())->has_objects;
-    case Kind::kDict: return dict().has_objects();
-    case Kind::kObject: return true;
-    default: return false;
+    case Kind::kTuple:
+      return static_cast<const ListData*>(p_.get())->has_objects;
+    case Kind::kDict:
+      return dict().has_objects();
+    case Kind::kObject:
+      return true;
+    default:
+      return false;
   }
 }
 
 uint32_t Value::depth() const {
   switch (kind_) {
     case Kind::kList:
-    case Kind::kTuple: return static_cast<const ListData*>(p_.get())->depth;
-    case Kind::kDict: return dict().depth();
-    case Kind::kObject: return obj()->depth(kMaxDepth + 1);
-    default: return 0;
+    case Kind::kTuple:
+      return static_cast<const ListData*>(p_.get())->depth;
+    case Kind::kDict:
+      return dict().depth();
+    case Kind::kObject:
+      return obj()->depth(kMaxDepth + 1);
+    default:
+      return 0;
   }
 }
 
@@ -118,13 +126,15 @@ uint32_t Value::depth() const {
 bool hashable(const Value& v) {
   switch (v.kind()) {
     case Kind::kList:
-    case Kind::kDict: return false;
+    case Kind::kDict:
+      return false;
     case Kind::kTuple:
       for (const Value& it : v.items()) {
         if (!hashable(it)) return false;
       }
       return true;
-    default: return true;
+    default:
+      return true;
   }
 }
 
@@ -174,16 +184,26 @@ const Value* Dict::find(const Value& key) const {
 
 std::string type_name(const Value& v) {
   switch (v.kind()) {
-    case Kind::kUndefined: return "Undefined";
-    case Kind::kNone: return "NoneType";
-    case Kind::kBool: return "bool";
-    case Kind::kInt: return "int";
-    case Kind::kFloat: return "float";
-    case Kind::kString: return "str";
-    case Kind::kList: return "list";
-    case Kind::kTuple: return "tuple";
-    case Kind::kDict: return "dict";
-    case Kind::kObject: return v.obj()->type_name();
+    case Kind::kUndefined:
+      return "Undefined";
+    case Kind::kNone:
+      return "NoneType";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kString:
+      return "str";
+    case Kind::kList:
+      return "list";
+    case Kind::kTuple:
+      return "tuple";
+    case Kind::kDict:
+      return "dict";
+    case Kind::kObject:
+      return v.obj()->type_name();
   }
   return "object";
 }
@@ -214,15 +234,23 @@ Value undefined_item(const Value& obj, const Value& key) {
 bool truthy(const Value& v) {
   switch (v.kind()) {
     case Kind::kUndefined:
-    case Kind::kNone: return false;
-    case Kind::kBool: return v.as_bool();
-    case Kind::kInt: return v.as_int() != 0;
-    case Kind::kFloat: return v.as_double() != 0.0;
-    case Kind::kString: return !v.str().empty();
+    case Kind::kNone:
+      return false;
+    case Kind::kBool:
+      return v.as_bool();
+    case Kind::kInt:
+      return v.as_int() != 0;
+    case Kind::kFloat:
+      return v.as_double() != 0.0;
+    case Kind::kString:
+      return !v.str().empty();
     case Kind::kList:
-    case Kind::kTuple: return !v.items().empty();
-    case Kind::kDict: return v.dict().size() != 0;
-    case Kind::kObject: return true;
+    case Kind::kTuple:
+      return !v.items().empty();
+    case Kind::kDict:
+      return v.dict().size() != 0;
+    case Kind::kObject:
+      return true;
   }
   return false;
 }
@@ -309,11 +337,20 @@ void append_repr_depth(std::string& out, const Value& v, uint32_t depth);
 
 void append_scalar(std::string& out, const Value& v) {
   switch (v.kind()) {
-    case Kind::kNone: out += "None"; break;
-    case Kind::kBool: out += v.as_bool() ? "True" : "False"; break;
-    case Kind::kInt: out += std::to_string(v.as_int()); break;
-    case Kind::kFloat: out += format_float(v.as_double()); break;
-    default: break;
+    case Kind::kNone:
+      out += "None";
+      break;
+    case Kind::kBool:
+      out += v.as_bool() ? "True" : "False";
+      break;
+    case Kind::kInt:
+      out += std::to_string(v.as_int());
+      break;
+    case Kind::kFloat:
+      out += format_float(v.as_double());
+      break;
+    default:
+      break;
   }
 }
 
@@ -348,13 +385,23 @@ void append_container(std::string& out, const Value& v, uint32_t depth) {
 
 void append_repr_depth(std::string& out, const Value& v, uint32_t depth) {
   switch (v.kind()) {
-    case Kind::kUndefined: out += "Undefined"; break;
-    case Kind::kString: out += repr_string(v.str()); break;
+    case Kind::kUndefined:
+      out += "Undefined";
+      break;
+    case Kind::kString:
+      out += repr_string(v.str());
+      break;
     case Kind::kList:
     case Kind::kTuple:
-    case Kind::kDict: append_container(out, v, depth); break;
-    case Kind::kObject: out += v.obj()->repr(depth); break;
-    default: append_scalar(out, v); break;
+    case Kind::kDict:
+      append_container(out, v, depth);
+      break;
+    case Kind::kObject:
+      out += v.obj()->repr(depth);
+      break;
+    default:
+      append_scalar(out, v);
+      break;
   }
 }
 
@@ -368,9 +415,14 @@ void append_repr(std::string& out, const Value& v, uint32_t depth) {
 
 void append_str(std::string& out, const Value& v) {
   switch (v.kind()) {
-    case Kind::kUndefined: break;
-    case Kind::kString: out += v.str(); break;
-    default: append_repr(out, v); break;
+    case Kind::kUndefined:
+      break;
+    case Kind::kString:
+      out += v.str();
+      break;
+    default:
+      append_repr(out, v);
+      break;
   }
 }
 
@@ -399,8 +451,10 @@ bool equal_depth(const Value& a, const Value& b, uint32_t depth) {
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
     case Kind::kUndefined:
-    case Kind::kNone: return true;
-    case Kind::kString: return a.str() == b.str();
+    case Kind::kNone:
+      return true;
+    case Kind::kString:
+      return a.str() == b.str();
     case Kind::kList:
     case Kind::kTuple: {
       const auto& x = a.items();
@@ -423,8 +477,10 @@ bool equal_depth(const Value& a, const Value& b, uint32_t depth) {
       }
       return true;
     }
-    case Kind::kObject: return a.obj() == b.obj();
-    default: return false;
+    case Kind::kObject:
+      return a.obj() == b.obj();
+    default:
+      return false;
   }
 }
 

@@ -25,7 +25,16 @@ struct CallArgs;
 inline constexpr uint32_t kMaxDepth = 256;
 
 enum class Kind : uint8_t {
-  kUndefined, kNone, kBool, kInt, kFloat, kString, kList, kTuple, kDict, kObject,
+  kUndefined,
+  kNone,
+  kBool,
+  kInt,
+  kFloat,
+  kString,
+  kList,
+  kTuple,
+  kDict,
+  kObject,
 };
 
 // Namespaces, loop contexts, macros, functions and bound methods.
@@ -159,8 +168,8 @@ void append_repr(std::string& out, const Value& v, uint32_t depth);
 std::string to_str(const Value& v);
 std::string to_repr(const Value& v);
 std::string repr_string(std::string_view s);  // Python's repr of a str
-std::string format_float(double d);            // Python's repr of a float
-bool equal(const Value& a, const Value& b);    // ==
+std::string format_float(double d);           // Python's repr of a float
+bool equal(const Value& a, const Value& b);   // ==
 // <, <=, >, >= (op is one of those spellings): a TypeError message for unorderable operands.
 Result<bool> less_op(const Value& a, const Value& b, std::string_view op);
 bool hashable(const Value& v);

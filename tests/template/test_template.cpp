@@ -129,14 +129,12 @@ TEST(Chat, InputErrorsNameTheField) {
   EXPECT_EQ(chat_inputs_from_json(ojson::parse("{}")).status().message(), "messages: missing");
   EXPECT_EQ(chat_inputs_from_json(ojson::parse(R"({"messages": 3})")).status().message(),
             "messages: expected an array");
-  EXPECT_EQ(chat_inputs_from_json(ojson::parse(R"({"messages": [], "tools": 1})"))
-                .status()
-                .message(),
-            "tools: expected an array or null");
-  EXPECT_EQ(chat_inputs_from_json(ojson::parse(R"({"messages": [], "bos_token": 1})"))
-                .status()
-                .message(),
-            "bos_token: expected a string");
+  EXPECT_EQ(
+      chat_inputs_from_json(ojson::parse(R"({"messages": [], "tools": 1})")).status().message(),
+      "tools: expected an array or null");
+  EXPECT_EQ(
+      chat_inputs_from_json(ojson::parse(R"({"messages": [], "bos_token": 1})")).status().message(),
+      "bos_token: expected a string");
   EXPECT_FALSE(chat_inputs_from_json(ojson::parse("3")).ok());
 }
 
@@ -234,11 +232,14 @@ TEST(BadTemplates, DeepNestingIsRefusedNotACrash) {
   EXPECT_EQ(parse_error(lists), "line 1: expression nested too deeply");
   std::string minus = "{{ " + std::string(5000, '-') + "1 }}";
   EXPECT_EQ(parse_error(minus), "line 1: expression nested too deeply");
-  EXPECT_EQ(render("{{ 1 if x else " + [] {
-              std::string s;
-              for (int i = 0; i < 5000; i++) s += "2 if x else ";
-              return s;
-            }() + "3 }}").rfind("PARSE ERROR: line 1: expression nested too deeply", 0),
+  EXPECT_EQ(render("{{ 1 if x else " +
+                   [] {
+                     std::string s;
+                     for (int i = 0; i < 5000; i++) s += "2 if x else ";
+                     return s;
+                   }() +
+                   "3 }}")
+                .rfind("PARSE ERROR: line 1: expression nested too deeply", 0),
             0u);
 }
 
@@ -310,8 +311,7 @@ TEST(Limits, IntegerOverflowIsAnError) {
   EXPECT_EQ(render("{{ 2 ** 64 }}"), "ERROR: integer overflow");
   EXPECT_EQ(render("{{ -9223372036854775807 - 1 }}"), "-9223372036854775808");
   EXPECT_EQ(render("{{ (-9223372036854775807 - 1) // -1 }}"), "ERROR: integer overflow");
-  EXPECT_EQ(render("{{ 1 ** 999999999999 }} {{ (-1) ** 999999999999 }} {{ 0 ** 99 }}"),
-            "1 -1 0");
+  EXPECT_EQ(render("{{ 1 ** 999999999999 }} {{ (-1) ** 999999999999 }} {{ 0 ** 99 }}"), "1 -1 0");
 }
 
 }  // namespace

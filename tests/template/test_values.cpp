@@ -36,7 +36,8 @@ TEST(Values, StrReprIsPythons) {
   EXPECT_EQ(repr_string("a\nb\tc\rd\\"), "'a\\nb\\tc\\rd\\\\'");
   EXPECT_EQ(repr_string(std::string("\x00\x7f", 2)), "'\\x00\\x7f'");
   EXPECT_EQ(repr_string("\xc2\xa0\xe2\x80\x8b\xe2\x80\xa8"), "'\\xa0\\u200b\\u2028'");
-  EXPECT_EQ(repr_string("\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80"), "'\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80'");
+  EXPECT_EQ(repr_string("\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80"),
+            "'\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80'");
   auto list = Value::list({Value::string("a"), Value::integer(1), Value::none(),
                            Value::boolean(true), Value::number(1.5), Value()});
   ASSERT_TRUE(list.ok());
@@ -48,8 +49,8 @@ TEST(Values, StrReprIsPythons) {
 TEST(Values, EqualityAndOrderingFollowPython) {
   EXPECT_TRUE(equal(Value::integer(1), Value::number(1.0)));
   EXPECT_TRUE(equal(Value::boolean(true), Value::integer(1)));
-  EXPECT_FALSE(equal(Value::list({Value::integer(1)}).value(),
-                     Value::tuple({Value::integer(1)}).value()));
+  EXPECT_FALSE(
+      equal(Value::list({Value::integer(1)}).value(), Value::tuple({Value::integer(1)}).value()));
   EXPECT_TRUE(equal(Value(), Value()));
   EXPECT_FALSE(equal(Value(), Value::none()));
   EXPECT_TRUE(less_op(Value::string("a"), Value::string("b"), "<").value());
@@ -77,8 +78,13 @@ TEST(Unicode, CodePointsAndWhitespace) {
   EXPECT_EQ(utf8::strip("\xe3\x80\x80 a\xc2\xa0\n", nullptr, true, true), "a");
   EXPECT_EQ(utf8::strip("a\xe2\x80\x8b", nullptr, true, true), "a\xe2\x80\x8b");  // ZWSP stays
   const std::string_view chars = "\xc3\xa9x";
-  EXPECT_EQ(utf8::strip("x\xc3\xa9" "ab\xc3\xa9", &chars, true, true), "ab");
-  EXPECT_EQ(utf8::upper("stra\xc3\x9f" "e \xc3\xa9"), "STRASSE \xc3\x89");
+  EXPECT_EQ(utf8::strip("x\xc3\xa9"
+                        "ab\xc3\xa9",
+                        &chars, true, true),
+            "ab");
+  EXPECT_EQ(utf8::upper("stra\xc3\x9f"
+                        "e \xc3\xa9"),
+            "STRASSE \xc3\x89");
   EXPECT_EQ(utf8::lower("\xce\xa3\xce\x91\xce\xa3 \xd0\x9f"), "\xcf\x83\xce\xb1\xcf\x82 \xd0\xbf");
 }
 
@@ -89,7 +95,10 @@ TEST(Strings, SplitAndLines) {
   EXPECT_EQ(split_whitespace("  a b  c ", 1, true), (V{"  a b", "c"}));
   EXPECT_EQ(split_sep("a,b,,c", ",", -1, false), (V{"a", "b", "", "c"}));
   EXPECT_EQ(split_sep("a,b,c", ",", 1, true), (V{"a,b", "c"}));
-  EXPECT_EQ(splitlines("a\nb\r\nc\rd\xe2\x80\xa8" "e", false), (V{"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(splitlines("a\nb\r\nc\rd\xe2\x80\xa8"
+                       "e",
+                       false),
+            (V{"a", "b", "c", "d", "e"}));
   EXPECT_EQ(splitlines("a\n", true), (V{"a\n"}));
   EXPECT_EQ(py_title("they're bill's"), "They'Re Bill'S");
   EXPECT_EQ(jinja_title("hello world-foo (bar"), "Hello World-Foo (Bar");

@@ -55,7 +55,8 @@ struct ErrorSax : nlohmann::json_sax<nlohmann::ordered_json> {
   bool end_object() override { return true; }
   bool start_array(std::size_t) override { return true; }
   bool end_array() override { return true; }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) override {
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
     message = ex.what();
     return false;
   }
@@ -75,7 +76,8 @@ int cmd_template(int argc, char** argv) {
   std::string model, file, messages_path, now_text, bos, eos;
   CLI::App app{"Render a chat template over a conversation (as Hugging Face's apply_chat_template)",
                "uma template"};
-  auto* model_opt = app.add_option("-m,--model", model, "GGUF whose tokenizer.chat_template to use");
+  auto* model_opt =
+      app.add_option("-m,--model", model, "GGUF whose tokenizer.chat_template to use");
   auto* file_opt = app.add_option("--file", file, "Jinja template file to use instead of a model");
   model_opt->excludes(file_opt);
   app.add_option("--messages", messages_path,
@@ -167,8 +169,7 @@ int cmd_template(int argc, char** argv) {
 
   auto out = jinja::render_chat(*tmpl, *inputs, opts);
   if (!out.ok()) return fail(out.status().message());
-  if (std::fwrite(out->data(), 1, out->size(), stdout) != out->size() ||
-      std::fflush(stdout) != 0) {
+  if (std::fwrite(out->data(), 1, out->size(), stdout) != out->size() || std::fflush(stdout) != 0) {
     return fail("error writing output");
   }
   return 0;
