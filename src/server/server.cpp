@@ -247,7 +247,8 @@ void run_generation(State& st, httplib::Response& res, Api api, const GenSpec& s
     case engine::SubmitCode::kInvalid:
       return send_error(res, api, {400, r.message, "", ""});
     case engine::SubmitCode::kPromptTooLong:
-      return send_error(res, api, {400, r.message, "messages", "context_length_exceeded"});
+      return send_error(
+          res, api, {400, r.message, spec.chat ? "messages" : "prompt", "context_length_exceeded"});
     case engine::SubmitCode::kQueueFull:
       res.set_header("Retry-After", "1");
       return send_error(res, api,

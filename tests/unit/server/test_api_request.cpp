@@ -191,3 +191,41 @@ TEST(ApiRequest, DefaultTag) {
 }
 
 }  // namespace
+
+#include "server/chat_format.h"
+#include "server/metrics.h"
+
+namespace {
+
+TEST(ChatFormat, ChatMlFallback) {
+  auto f = uma::server::make_chatml_formatter();
+  EXPECT_FALSE(f->is_model_template());
+  Json msgs = Json::array(
+      {Json{{"role", "system"}, {"content", "S"}}, Json{{"role", "user"}, {"content", "U"}}});
+  auto r = f->apply(msgs, true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(
+      *r,
+      "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(f->apply(msgs, false).value(),
+            "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n");
+}
+
+TEST(Metrics, RequestCountersAndBoundedLabels) {
+  uma::server::Metrics m;
+  m.count_request(uma::server::endpoint_label("/v1/chat/completions"), 200);
+  m.count_request(uma::server::endpoint_label("/v1/chat/completions"), 200);
+  m.count_request(uma::server::endpoint_label("/v1/models/abc"), 404);
+  m.count_request(uma::server::endpoint_label("/../../etc/passwd"), 404);
+  const std::string text = m.render(nullptr);
+  EXPECT_NE(text.find("uma_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 2"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("uma_requests_total{endpoint=\"/v1/models/{id}\",status=\"404\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("uma_requests_total{endpoint=\"other\",status=\"404\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("uma_model_ready 0"), std::string::npos);
+}
+
+}  // namespace

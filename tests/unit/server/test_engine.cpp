@@ -288,6 +288,32 @@ TEST(Engine, TimeLimitEndsWithLength) {
   EXPECT_LT(got.done.timings.total_ms, 2000);
 }
 
+TEST(Engine, RunningStreamKeepsFlowingDuringChunkedPrefill) {
+  // A long prompt prefilled 8 tokens per step must not stall a running stream: every step also
+  // decodes one token of the running sequence.
+  auto eng = make_engine({.n_parallel = 2, .n_ctx = 2048, .prefill_chunk = 8});
+  engine::EventChannel a, b;
+  auto ra = greedy_request(encode("Once upon a time"), 1500, a);
+  ra.ignore_eos = true;
+  ra.n_logprobs = 0;  // one event per token, even for tokens without text
+  ra.cancel = std::make_shared<std::atomic<bool>>(false);
+  auto cancel_a = ra.cancel;
+  ASSERT_TRUE(eng->submit(std::move(ra)).ok());
+  ASSERT_TRUE(a.pop(10s).has_value());
+  while (a.pop(0ms)) {
+  }
+  std::vector<TokenId> long_prompt = {1};
+  for (int i = 0; i < 480; i++) long_prompt.push_back((TokenId)(300 + i % 200));
+  ASSERT_TRUE(eng->submit(greedy_request(long_prompt, 1, b)).ok());
+  Collected gb = collect(b);
+  ASSERT_FALSE(gb.error);
+  int a_events = 0;
+  while (a.pop(0ms)) a_events++;
+  EXPECT_GE(a_events, 481 / 8 - 1) << "the running stream stalled during the prefill";
+  cancel_a->store(true);
+  EXPECT_EQ(collect(a).done.finish, engine::FinishReason::kCancelled);
+}
+
 TEST(Engine, StopFailsPendingRequests) {
   auto eng = make_engine({.n_parallel = 1, .max_queue = 4});
   engine::EventChannel a, b;
