@@ -15,6 +15,8 @@
 #include "commands.h"
 #include "model/context.h"
 #include "model/model.h"
+#include "plan/machines.h"
+#include "plan/plan.h"
 #include "sampling/sampler.h"
 
 namespace uma::cli {
@@ -91,6 +93,22 @@ void print_stats(const Stats& st, int32_t threads) {
                (long long)st.n_gen, st.gen_s > 0 ? st.n_gen / st.gen_s : 0.0, st.ttft_s * 1e3, threads);
 }
 
+// The context to allocate, from the planner (src/plan) and this machine's available memory.
+Result<int64_t> choose_context(const Model& m, const RunOptions& o, DType kv_type) {
+  auto desc = plan::describe_gguf(m.file());
+  if (!desc.ok()) return desc.status();
+  auto mem = plan::read_meminfo();
+  if (!mem.ok()) return mem.status();
+  const plan::PlanInput in{.model = *desc, .n_ctx = o.n_ctx, .n_parallel = 1, .kv_type = kv_type,
+                           .n_batch = 512,
+                           .n_threads = o.n_threads > 0 ? o.n_threads : ThreadPool::physical_cores()};
+  auto choice = plan::choose_context(in, mem->available_bytes,
+                                     o.n_ctx > 0 ? std::optional<int64_t>(o.n_ctx) : std::nullopt);
+  if (!choice.ok()) return choice.status();
+  if (o.n_ctx == 0) std::fprintf(stderr, "uma run: %s\n", choice->reason.c_str());
+  return choice->n_ctx;
+}
+
 int fail(const Status& st) {
   std::fprintf(stderr, "uma run: %s\n", st.message().c_str());
   return 1;
@@ -127,8 +145,12 @@ int cmd_run(int argc, char** argv) {
   auto model = Model::load(o.model);
   if (!model.ok()) return fail(model.status());
   const Model& m = **model;
-  ContextParams cp{.n_ctx = o.n_ctx, .n_threads = o.n_threads,
-                   .kv_type = o.kv_type == "f32" ? DType::F32 : DType::F16};
+  const DType kv_type = o.kv_type == "f32" ? DType::F32 : DType::F16;
+  // Plan memory before allocating: the largest context that fits (or the requested one), or a
+  // refusal that says what to change — never an out-of-memory half way.
+  auto n_ctx = choose_context(m, o, kv_type);
+  if (!n_ctx.ok()) return fail(n_ctx.status());
+  ContextParams cp{.n_ctx = *n_ctx, .n_threads = o.n_threads, .kv_type = kv_type};
   auto ctx = Context::create(m, cp);
   if (!ctx.ok()) return fail(ctx.status());
   auto chain = sampling::Chain::make_default(o.sp);
