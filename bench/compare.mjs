@@ -89,7 +89,9 @@ async function runLlamaCpp(model) {
     llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.info,
                             maxThreads: opt.t, logger: (level, msg) => perfLines.push(msg)});
     const rel = llama.llamaCppRelease;
-    llamaInfo = `llama.cpp ${rel.release} (node-llama-cpp ${llama.buildType} CPU build)`;
+    const nlcVersion = JSON.parse(fs.readFileSync(
+        new URL("./node_modules/node-llama-cpp/package.json", import.meta.url), "utf8")).version;
+    llamaInfo = `llama.cpp ${rel.release} (node-llama-cpp ${nlcVersion}, ${llama.buildType} CPU build)`;
   }
   const m = await llama.loadModel({modelPath: model, gpuLayers: 0});
   const ctx = await m.createContext({contextSize: opt.d + Math.max(opt.p, opt.n) + 8,
