@@ -475,7 +475,26 @@ std::optional<ApiError> parse_apply_template(const Json& body, const Limits& lim
                                              bool& add_generation_prompt) {
   std::optional<ApiError> err;
   Fields f(body, "", err);
-  read_messages(f, body, lim, false, out);
+  const Json* msgs = f.get("messages");
+  if (!msgs) return ApiError{400, "'messages' is required", "messages", ""};
+  if (!msgs->is_array()) return f.wrong_type("messages", *msgs, "an array"), err;
+  if (msgs->size() > lim.max_messages)
+    return ApiError{400,
+                    "'messages' has " + std::to_string(msgs->size()) + " entries; at most " +
+                        std::to_string(lim.max_messages) + " are allowed",
+                    "messages", ""};
+  for (size_t i = 0; i < msgs->size(); i++) {
+    const Json& m = (*msgs)[i];
+    const std::string where = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
+      return ApiError{400, "'" + where + "' must be an object with a string 'role'", where, ""};
+  }
+  out.chat = true;
+  out.messages = *msgs;
+  if (const Json* tools = f.get("tools")) {
+    if (!tools->is_array()) return f.wrong_type("tools", *tools, "an array"), err;
+    out.tools = *tools;
+  }
   add_generation_prompt = true;
   if (auto v = f.boolean("add_generation_prompt")) add_generation_prompt = *v;
   return err;

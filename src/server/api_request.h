@@ -34,7 +34,8 @@ struct Limits {
 struct GenSpec {
   std::string model;              // as requested ("" when absent)
   bool chat = false;              // messages (rendered with the chat template) instead of a prompt
-  Json messages = Json::array();  // normalised: {role, content: string}
+  Json messages = Json::array();  // normalised: {role, content: string} (as sent: apply-template)
+  Json tools = nullptr;           // apply-template only: passed to the template
   std::string prompt;             // completions / generate
   std::vector<int32_t> prompt_tokens;  // /v1/completions with token ids, Ollama `context`
   bool tokens_given = false;           // prompt_tokens is the whole prompt (no text)
@@ -59,7 +60,9 @@ std::optional<ApiError> parse_openai_chat(const Json& body, const Limits& lim, G
 std::optional<ApiError> parse_openai_completion(const Json& body, const Limits& lim, GenSpec& out);
 std::optional<ApiError> parse_ollama_generate(const Json& body, const Limits& lim, GenSpec& out);
 std::optional<ApiError> parse_ollama_chat(const Json& body, const Limits& lim, GenSpec& out);
-// /apply-template: messages (+ tools ignored by ChatML), add_generation_prompt (default true).
+// /apply-template: messages passed to the template as sent (objects with a string role, any
+// other keys: tool_calls, tool_call_id, ...), tools (an array), add_generation_prompt (default
+// true).
 std::optional<ApiError> parse_apply_template(const Json& body, const Limits& lim, GenSpec& out,
                                              bool& add_generation_prompt);
 

@@ -16,7 +16,8 @@ namespace {
 
 class ChatMlFormatter final : public ChatFormatter {
  public:
-  Result<std::string> apply(const Json& messages, bool add_generation_prompt) const override {
+  Result<std::string> apply(const Json& messages, const Json& tools,
+                            bool add_generation_prompt) const override {
     std::string out;
     for (const auto& m : messages) {
       out += "<|im_start|>";
@@ -53,9 +54,11 @@ class JinjaFormatter final : public ChatFormatter {
         bos_(std::move(bos)),
         eos_(std::move(eos)) {}
 
-  Result<std::string> apply(const Json& messages, bool add_generation_prompt) const override {
+  Result<std::string> apply(const Json& messages, const Json& tools,
+                            bool add_generation_prompt) const override {
     Json ctx = Json::object();
     ctx["messages"] = messages;
+    if (!tools.is_null()) ctx["tools"] = tools;
     ctx["add_generation_prompt"] = add_generation_prompt;
     ctx["bos_token"] = bos_;
     ctx["eos_token"] = eos_;

@@ -15,9 +15,10 @@ namespace uma::server {
 class ChatFormatter {
  public:
   virtual ~ChatFormatter() = default;
-  // messages: [{role, content: string}, ...] (already validated). Errors carry the template's
-  // own message (raise_exception text, type errors) and become 400s.
-  virtual Result<std::string> apply(const Json& messages, bool add_generation_prompt) const = 0;
+  // messages: [{role, content, ...}, ...] (already validated); tools: an array or null. Errors
+  // carry the template's own message (raise_exception text, type errors) and become 400s.
+  virtual Result<std::string> apply(const Json& messages, const Json& tools,
+                                    bool add_generation_prompt) const = 0;
   virtual const std::string& source() const = 0;  // the template text (for /api/show)
   virtual const std::string& origin() const = 0;  // where it came from, for logs
   // True for a real template (the model's or a file), false for the ChatML fallback.

@@ -106,7 +106,7 @@ std::optional<ApiError> build_prompt(const State& st, const GenSpec& spec, bool 
   bool add_bos = true;
   out.clear();
   if (spec.chat) {
-    auto r = st.formatter->apply(spec.messages, true);
+    auto r = st.formatter->apply(spec.messages, nullptr, true);
     if (!r.ok()) return ApiError{400, r.status().message(), "messages", ""};
     text = std::move(r).value();
   } else if (spec.tokens_given) {
@@ -116,7 +116,7 @@ std::optional<ApiError> build_prompt(const State& st, const GenSpec& spec, bool 
     Json msgs = Json::array();
     if (!spec.system.empty()) msgs.push_back(Json{{"role", "system"}, {"content", spec.system}});
     msgs.push_back(Json{{"role", "user"}, {"content", spec.prompt}});
-    auto r = st.formatter->apply(msgs, true);
+    auto r = st.formatter->apply(msgs, nullptr, true);
     if (!r.ok()) return ApiError{400, r.status().message(), "prompt", ""};
     text = std::move(r).value();
   } else {
@@ -304,7 +304,7 @@ void register_common(httplib::Server& http, State& st) {
     bool add_gen = true;
     if (auto err = parse_apply_template(body, st.limits, spec, add_gen))
       return send_error(res, Api::kOpenAI, *err);
-    auto r = st.formatter->apply(spec.messages, add_gen);
+    auto r = st.formatter->apply(spec.messages, spec.tools, add_gen);
     if (!r.ok()) return send_error(res, Api::kOpenAI, {400, r.status().message(), "messages", ""});
     send_json(res, 200, Json{{"prompt", *r}});
   });

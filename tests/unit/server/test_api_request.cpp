@@ -202,12 +202,12 @@ TEST(ChatFormat, ChatMlFallback) {
   EXPECT_FALSE(f->is_model_template());
   Json msgs = Json::array(
       {Json{{"role", "system"}, {"content", "S"}}, Json{{"role", "user"}, {"content", "U"}}});
-  auto r = f->apply(msgs, true);
+  auto r = f->apply(msgs, nullptr, true);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(
       *r,
       "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n");
-  EXPECT_EQ(f->apply(msgs, false).value(),
+  EXPECT_EQ(f->apply(msgs, nullptr, false).value(),
             "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n");
 }
 
