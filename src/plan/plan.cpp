@@ -107,6 +107,10 @@ MemoryPlan plan_memory(const PlanInput& in) {
   const ModelDesc& m = in.model;
   MemoryPlan p;
   p.weights = m.weight_bytes();
+  if (!m.tied_output)
+    for (const auto& t : m.tensors)
+      if (t.name == "token_embd.weight") p.embedding_mapped = t.bytes;
+  p.weights -= p.embedding_mapped;
   p.metadata = m.metadata_bytes;
   p.kv = kv_cache_bytes(m, in.n_ctx, in.n_parallel, in.kv_type);
 
@@ -210,7 +214,7 @@ std::optional<QuantChoice> best_quant(const std::vector<QuantChoice>& ladder) {
 namespace {
 
 std::string breakdown(const MemoryPlan& p, const PlanInput& in) {
-  return "weights " + human_bytes((double)(p.weights + p.metadata)) + " + KV cache " +
+  return "weights " + human_bytes((double)(p.weights + p.metadata)) + " resident + KV cache " +
          human_bytes((double)p.kv) + " (" + kv_name(in.kv_type) + ", " +
          std::to_string(in.n_parallel) + (in.n_parallel == 1 ? " sequence" : " sequences") +
          ") + buffers " + human_bytes((double)(p.compute + p.overhead)) + " = " +
@@ -305,7 +309,8 @@ Result<ContextChoice> choose_context(const PlanInput& in, uint64_t available_byt
   }
   if (tips.empty())
     tips.push_back("a machine with more memory (the weights alone are " +
-                   human_bytes((double)(need.weights + need.metadata)) + ")");
+                   human_bytes((double)(need.weights + need.embedding_mapped + need.metadata)) +
+                   ")");
   for (size_t i = 0; i < tips.size(); i++) msg += (i ? ", " : " ") + tips[i];
   return error(msg);
 }

@@ -32,11 +32,14 @@ struct PlanInput {
 };
 
 struct MemoryPlan {
-  uint64_t weights = 0;   // tensor bytes: mmapped, resident once every weight has been read
-  uint64_t metadata = 0;  // the rest of the mapped file: header and vocabulary
-  uint64_t kv = 0;        // KV pool
-  uint64_t compute = 0;   // activations, attention scores, logits, matmul scratch
-  uint64_t overhead = 0;  // f32 copies of norms/biases, tokenizer tables, process baseline
+  uint64_t weights = 0;  // tensor bytes resident once every weight has been read (mmapped)
+  // An untied token_embd is mapped but only gathered row by row, so its pages stay on disk (and
+  // the kernel may drop them): measured, peak RSS of the 8B shape is weights less this.
+  uint64_t embedding_mapped = 0;  // not in total()
+  uint64_t metadata = 0;          // the rest of the mapped file: header and vocabulary
+  uint64_t kv = 0;                // KV pool
+  uint64_t compute = 0;           // activations, attention scores, logits, matmul scratch
+  uint64_t overhead = 0;          // f32 copies of norms/biases, tokenizer tables, process baseline
   uint64_t total() const { return weights + metadata + kv + compute + overhead; }
 };
 

@@ -35,7 +35,9 @@ if command -v python3 >/dev/null; then
 import json,sys; j=json.load(open(\"$tmp/json\")); m=j[\"machines\"][0]
 assert m[\"name\"]==\"h200\" and m[\"sources\"][\"bandwidth\"] and m[\"efficiency_source\"]
 assert j[\"model\"][\"active_params\"] < j[\"model\"][\"params\"]/10   # MoE: active experts only
-assert j[\"memory\"][\"total_bytes\"] == sum(v for k,v in j[\"memory\"].items() if k!=\"total_bytes\")
+mem=j[\"memory\"]
+assert mem[\"total_bytes\"] == sum(mem[k] for k in (\"weights_resident_bytes\",\"metadata_bytes\",\"kv_cache_bytes\",\"compute_bytes\",\"overhead_bytes\"))
+assert mem[\"weights_bytes\"] == mem[\"weights_resident_bytes\"] + mem[\"embedding_not_resident_bytes\"]
 assert len(m[\"quants\"]) == 10
 "'
 fi

@@ -99,8 +99,14 @@ struct MachineResult {
 };
 
 nlohmann::json memory_json(const plan::MemoryPlan& p) {
-  return {{"weights_bytes", p.weights}, {"metadata_bytes", p.metadata}, {"kv_cache_bytes", p.kv},
-          {"compute_bytes", p.compute}, {"overhead_bytes", p.overhead}, {"total_bytes", p.total()}};
+  return {{"weights_bytes", p.weights + p.embedding_mapped},
+          {"weights_resident_bytes", p.weights},
+          {"embedding_not_resident_bytes", p.embedding_mapped},
+          {"metadata_bytes", p.metadata},
+          {"kv_cache_bytes", p.kv},
+          {"compute_bytes", p.compute},
+          {"overhead_bytes", p.overhead},
+          {"total_bytes", p.total()}};
 }
 
 void print_json(const plan::PlanInput& in, const plan::MemoryPlan& mem,
@@ -188,12 +194,15 @@ void print_table(const plan::PlanInput& in, const plan::MemoryPlan& mem,
   if (m.n_ctx_train > 0 && in.n_ctx > m.n_ctx_train)
     std::printf("note:     context %lld is beyond the model's training context %lld\n",
                 (long long)in.n_ctx, (long long)m.n_ctx_train);
-  std::printf(
-      "memory:   weights %s + file metadata %s + KV cache %s + compute buffers %s + runtime %s = "
-      "%s\n",
-      human_bytes((double)mem.weights).c_str(), human_bytes((double)mem.metadata).c_str(),
-      human_bytes((double)mem.kv).c_str(), human_bytes((double)mem.compute).c_str(),
-      human_bytes((double)mem.overhead).c_str(), human_bytes((double)mem.total()).c_str());
+  std::printf("memory:   weights %s",
+              human_bytes((double)(mem.weights + mem.embedding_mapped)).c_str());
+  if (mem.embedding_mapped > 0)
+    std::printf(" (%s resident: token_embd is only gathered)",
+                human_bytes((double)mem.weights).c_str());
+  std::printf(" + file metadata %s + KV cache %s + compute buffers %s + runtime %s = %s\n",
+              human_bytes((double)mem.metadata).c_str(), human_bytes((double)mem.kv).c_str(),
+              human_bytes((double)mem.compute).c_str(), human_bytes((double)mem.overhead).c_str(),
+              human_bytes((double)mem.total()).c_str());
   std::printf("decode:   %s read per token (weights %s + KV %s at the end of the context)\n\n",
               human_bytes(plan::bytes_per_token(in, in.n_ctx)).c_str(),
               human_bytes((double)m.active_weight_bytes()).c_str(),

@@ -304,7 +304,9 @@ TEST(PlanMemory, PartsAddUpAndGrowWithContextAndSequences) {
   PlanInput in = input("llama3.1-8b:Q4_K_M", 4096);
   const MemoryPlan a = plan_memory(in);
   EXPECT_EQ(a.total(), a.weights + a.metadata + a.kv + a.compute + a.overhead);
-  EXPECT_EQ(a.weights, in.model.weight_bytes());
+  EXPECT_EQ(a.weights + a.embedding_mapped, in.model.weight_bytes());
+  EXPECT_EQ(a.embedding_mapped, 128256ull * 4096 / 256 * 144);  // untied Q4_K token_embd
+  EXPECT_EQ(plan_memory(input("llama3.2-1b:Q4_K_M", 4096)).embedding_mapped, 0u);  // tied: read
   in.n_parallel = 4;
   EXPECT_EQ(plan_memory(in).kv, 4 * a.kv);
   in.kv_type = DType::Q8_0;  // 34 bytes per 32 elements instead of 64
