@@ -307,7 +307,9 @@ struct Q6_KKernel {
           isum[j] = _mm256_sub_epi32(_mm256_setzero_si256(),
                                      _mm256_slli_epi32(_mm256_madd_epi16(sc16, load256(a[j][b].bsums)), 5));
         for (int half = 0; half < 2; ++half) {
-          const __m256i sc = _mm256_permute2x128_si256(sc16, sc16, half ? 0x11 : 0x00);
+          // The immediate must be a compile-time constant at -O0/-O1 (sanitizer builds): pick, don't compute.
+          const __m256i sc = half ? _mm256_permute2x128_si256(sc16, sc16, 0x11)
+                                  : _mm256_permute2x128_si256(sc16, sc16, 0x00);
           const uint8_t* ql = x.ql + 64 * half;
           const __m256i l0 = load256(ql), l1 = load256(ql + 32), h = load256(x.qh + 32 * half);
           __m256i q[4];
