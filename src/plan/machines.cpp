@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -166,6 +168,71 @@ Result<MemInfo> read_meminfo(const std::string& path) {
   }
   if (mi.total_bytes == 0 || mi.available_bytes == 0)
     return error(path + ": no MemTotal/MemAvailable lines");
+  return mi;
+}
+
+Result<uint64_t> parse_byte_size(std::string_view text) {
+  uint64_t v = 0;
+  size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; i++) {
+    if (v > (UINT64_MAX - 9) / 10) return error("'" + std::string(text) + "' is too large");
+    v = v * 10 + (uint64_t)(text[i] - '0');
+  }
+  if (i == 0) return error("'" + std::string(text) + "' is not a byte count (e.g. 8G, 512M)");
+  int shift = 0;
+  if (i < text.size()) {
+    switch (text[i] | 0x20) {  // lower case
+      case 'k': shift = 10; break;
+      case 'm': shift = 20; break;
+      case 'g': shift = 30; break;
+      case 't': shift = 40; break;
+      default: return error("'" + std::string(text) + "' is not a byte count (e.g. 8G, 512M)");
+    }
+    i++;
+    if (i < text.size() && (text[i] | 0x20) == 'i') i++;  // "GiB"-style: same binary units
+    if (i < text.size() && (text[i] | 0x20) == 'b') i++;
+    if (i != text.size())
+      return error("'" + std::string(text) + "' is not a byte count (e.g. 8G, 512M)");
+  }
+  if (shift && v > (UINT64_MAX >> shift)) return error("'" + std::string(text) + "' is too large");
+  return v << shift;
+}
+
+namespace {
+// cgroup v2: memory.max ("max" when unlimited) less memory.current, of this process's group.
+std::optional<uint64_t> cgroup_available() {
+  std::ifstream cg("/proc/self/cgroup");
+  std::string line, group;
+  while (std::getline(cg, line))
+    if (line.rfind("0::", 0) == 0) group = line.substr(3);
+  if (group.empty()) return std::nullopt;
+  const std::string dir = "/sys/fs/cgroup" + (group == "/" ? std::string() : group);
+  std::ifstream max_f(dir + "/memory.max"), cur_f(dir + "/memory.current");
+  std::string max_s;
+  uint64_t cur = 0;
+  if (!(max_f >> max_s) || max_s == "max" || !(cur_f >> cur)) return std::nullopt;
+  auto max = parse_byte_size(max_s);
+  if (!max.ok()) return std::nullopt;
+  return *max > cur ? *max - cur : 0;
+}
+}  // namespace
+
+Result<MemInfo> read_local_memory(std::string* source) {
+  auto mi = read_meminfo();
+  if (!mi.ok()) return mi;
+  std::string src = "MemAvailable";
+  if (auto cg = cgroup_available(); cg && *cg < mi->available_bytes) {
+    mi->available_bytes = *cg;
+    src = "the cgroup memory limit";
+  }
+  if (const char* env = std::getenv("UMA_MEM_AVAILABLE"); env && *env) {
+    auto v = parse_byte_size(env);
+    if (!v.ok()) return error("UMA_MEM_AVAILABLE: " + v.status().message());
+    if (*v == 0) return error("UMA_MEM_AVAILABLE: must be more than 0");
+    mi->available_bytes = *v;
+    src = "UMA_MEM_AVAILABLE";
+  }
+  if (source) *source = src;
   return mi;
 }
 

@@ -65,6 +65,13 @@ struct MemInfo {
 };
 // MemTotal and MemAvailable from /proc/meminfo (or another file of that format).
 Result<MemInfo> read_meminfo(const std::string& path = "/proc/meminfo");
+// This process's memory: /proc/meminfo, lowered to the cgroup v2 limit when one is set
+// (containers: MemAvailable shows the host), then UMA_MEM_AVAILABLE when set (bytes, or with a
+// K/M/G/T suffix, binary units) as the available figure: a budget for uma, and how tests pin it.
+// `source` says which applied. A malformed UMA_MEM_AVAILABLE is an error that names it.
+Result<MemInfo> read_local_memory(std::string* source = nullptr);
+// "24G", "512M", "1048576" -> bytes (binary units); error on anything else.
+Result<uint64_t> parse_byte_size(std::string_view text);
 
 // Usable bytes of this machine under the local policy: MemAvailable minus the headroom.
 uint64_t local_usable_bytes(const MachineTable& t, const MemInfo& mi);

@@ -273,7 +273,7 @@ Result<ContextChoice> choose_context(const PlanInput& in, uint64_t available_byt
                     avail + "; try:";
   std::vector<std::string> tips;
   if (fit_ctx > 0) tips.push_back("a smaller context (-c " + std::to_string(fit_ctx) + " fits)");
-  if (in.kv_type == DType::F16 || in.kv_type == DType::F32) {
+  if (in.suggest_kv_quant && (in.kv_type == DType::F16 || in.kv_type == DType::F32)) {
     PlanInput q8 = in;
     q8.kv_type = DType::Q8_0;
     const int64_t c8 = max_context(q8, usable, at.n_ctx);
@@ -313,6 +313,21 @@ Result<ContextChoice> choose_context(const PlanInput& in, uint64_t available_byt
                    ")");
   for (size_t i = 0; i < tips.size(); i++) msg += (i ? ", " : " ") + tips[i];
   return error(msg);
+}
+
+Result<ContextChoice> choose_local_context(const gguf::GgufFile& file, PlanInput in,
+                                           std::optional<int64_t> requested_ctx) {
+  auto desc = describe_gguf(file);
+  if (!desc.ok()) return desc.status();
+  in.model = std::move(desc).value();
+  std::string source;
+  auto mem = read_local_memory(&source);
+  if (!mem.ok()) return mem.status();
+  auto c = choose_context(in, mem->available_bytes, requested_ctx);
+  if (source == "MemAvailable") return c;
+  if (!c.ok()) return c.status().with_context("memory from " + source);
+  c->reason += " (memory from " + source + ")";
+  return c;
 }
 
 }  // namespace uma::plan

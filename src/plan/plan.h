@@ -29,6 +29,9 @@ struct PlanInput {
   DType kv_type = DType::F16;   // F16, F32, Q8_0, Q4_0
   int64_t n_batch = 512;        // ContextParams::n_batch
   int32_t n_threads = 8;        // engine threads (one attention score buffer each)
+  // Whether refusals may suggest a quantized KV cache (q8_0). The planner models it; uma's
+  // engine does not have it yet, so `uma run` / `uma serve` turn the suggestion off.
+  bool suggest_kv_quant = true;
 };
 
 struct MemoryPlan {
@@ -94,6 +97,12 @@ struct ContextChoice {
 };
 Result<ContextChoice> choose_context(const PlanInput& in, uint64_t available_bytes,
                                      std::optional<int64_t> requested_ctx);
+
+// choose_context for a model file on this machine (what `uma run` and `uma serve` call): the
+// model from the GGUF's tensor table, memory from read_local_memory() (MemAvailable, the cgroup
+// limit, or UMA_MEM_AVAILABLE; the reason names which when it is not MemAvailable).
+Result<ContextChoice> choose_local_context(const gguf::GgufFile& file, PlanInput in,
+                                           std::optional<int64_t> requested_ctx);
 
 // Bytes as "42.52 GiB" (binary units, as uma info prints them).
 std::string human_bytes(double bytes);

@@ -7,7 +7,7 @@
 
 #include "core/log.h"
 #ifdef UMA_HAVE_TEMPLATE
-#include "template/template.h"
+#include "template/chat.h"
 #endif
 
 namespace uma::server {
@@ -56,13 +56,15 @@ class JinjaFormatter final : public ChatFormatter {
 
   Result<std::string> apply(const Json& messages, const Json& tools,
                             bool add_generation_prompt) const override {
-    Json ctx = Json::object();
-    ctx["messages"] = messages;
-    if (!tools.is_null()) ctx["tools"] = tools;
-    ctx["add_generation_prompt"] = add_generation_prompt;
-    ctx["bos_token"] = bos_;
-    ctx["eos_token"] = eos_;
-    auto r = tmpl_.render(ctx);
+    // Hugging Face's variables: tools=None and documents=None when absent (templates test
+    // `tools is not none`), messages in the client's key order (tojson shows it).
+    jinja::ChatInputs in;
+    in.messages = messages;
+    in.tools = tools;
+    in.add_generation_prompt = add_generation_prompt;
+    in.bos_token = bos_;
+    in.eos_token = eos_;
+    auto r = jinja::render_chat(tmpl_, in);
     if (!r.ok()) return r.status().with_context("chat template");
     return r;
   }

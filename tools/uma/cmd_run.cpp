@@ -95,15 +95,11 @@ void print_stats(const Stats& st, int32_t threads) {
 
 // The context to allocate, from the planner (src/plan) and this machine's available memory.
 Result<int64_t> choose_context(const Model& m, const RunOptions& o, DType kv_type) {
-  auto desc = plan::describe_gguf(m.file());
-  if (!desc.ok()) return desc.status();
-  auto mem = plan::read_meminfo();
-  if (!mem.ok()) return mem.status();
-  const plan::PlanInput in{.model = *desc, .n_ctx = o.n_ctx, .n_parallel = 1, .kv_type = kv_type,
-                           .n_batch = 512,
-                           .n_threads = o.n_threads > 0 ? o.n_threads : ThreadPool::physical_cores()};
-  auto choice = plan::choose_context(in, mem->available_bytes,
-                                     o.n_ctx > 0 ? std::optional<int64_t>(o.n_ctx) : std::nullopt);
+  const plan::PlanInput in{.model = {}, .n_parallel = 1, .kv_type = kv_type, .n_batch = 512,
+                           .n_threads = o.n_threads > 0 ? o.n_threads : ThreadPool::physical_cores(),
+                           .suggest_kv_quant = false};
+  auto choice = plan::choose_local_context(
+      m.file(), in, o.n_ctx > 0 ? std::optional<int64_t>(o.n_ctx) : std::nullopt);
   if (!choice.ok()) return choice.status();
   if (o.n_ctx == 0) std::fprintf(stderr, "uma run: %s\n", choice->reason.c_str());
   return choice->n_ctx;

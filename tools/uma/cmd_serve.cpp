@@ -16,7 +16,9 @@
 #include "commands.h"
 #include "core/log.h"
 #include "engine/engine.h"
+#include "core/thread_pool.h"
 #include "model/model.h"
+#include "plan/plan.h"
 #include "server/chat_format.h"
 #include "server/server.h"
 
@@ -40,6 +42,38 @@ std::string default_name(const std::string& path) {
   return base.empty() ? "model" : base;
 }
 
+// Context and slots from the planner (src/plan) and this machine's memory. Without -c: the
+// largest context up to the training length that fits. Without --parallel: the default slot
+// count, halved while that leaves less than min(training context, 4096) per slot, so one
+// long-context request still fits. A -c that does not fit is refused with what would.
+Status plan_slots(const Model& m, engine::EngineParams& ep, int64_t n_ctx, bool parallel_given) {
+  const int64_t want = std::min<int64_t>(m.hparams().n_ctx_train > 0 ? m.hparams().n_ctx_train
+                                                                     : 4096,
+                                         4096);
+  Status first_error = Status::ok();
+  for (int32_t slots = ep.n_parallel; slots >= 1; slots /= 2) {
+    const plan::PlanInput in{
+        .model = {}, .n_parallel = slots, .kv_type = ep.kv_type, .n_batch = ep.prefill_chunk + slots,
+        .n_threads = ep.n_threads > 0 ? ep.n_threads : ThreadPool::physical_cores(),
+        .suggest_kv_quant = false};
+    auto c = plan::choose_local_context(m.file(), in,
+                                        n_ctx > 0 ? std::optional<int64_t>(n_ctx) : std::nullopt);
+    const bool last = parallel_given || slots == 1;
+    if (!c.ok()) {
+      if (first_error.is_ok()) first_error = c.status();
+      if (last) return first_error;
+      continue;
+    }
+    if (n_ctx == 0 && c->n_ctx < want && !last) continue;
+    ep.n_parallel = slots;
+    ep.n_ctx = c->n_ctx;
+    std::fprintf(stderr, "uma serve: %d slot%s: %s\n", slots, slots == 1 ? "" : "s",
+                 c->reason.c_str());
+    return Status::ok();
+  }
+  return first_error;
+}
+
 }  // namespace
 
 int cmd_serve(int argc, char** argv) {
@@ -57,7 +91,8 @@ int cmd_serve(int argc, char** argv) {
   app.add_option("--parallel,-P", ep.n_parallel, "sequences decoded together (slots)")
       ->check(CLI::Range(1, 256));
   app.add_option("-c,--ctx-size", n_ctx,
-                 "context size per sequence (0: the model's, at most 8192)");
+                 "context size per sequence (0: the largest that fits memory, up to the model's "
+                 "training context)");
   app.add_option("-t,--threads", ep.n_threads, "compute threads (default: physical cores)");
   app.add_option("--api-key", sp.api_key, "require 'Authorization: Bearer KEY' (also UMA_API_KEY)");
   app.add_option("--max-queue", ep.max_queue, "requests that may wait for a slot; more get 503")
@@ -119,7 +154,11 @@ int cmd_serve(int argc, char** argv) {
     return fail(model.status().message());
   }
   const Model& m = **model;
-  ep.n_ctx = n_ctx > 0 ? n_ctx : std::min<int64_t>(m.hparams().n_ctx_train, 8192);
+  auto planned = plan_slots(m, ep, n_ctx, app.count("--parallel") > 0);
+  if (!planned.is_ok()) {
+    stop_http();
+    return fail(planned.message());
+  }
   auto eng = engine::Engine::create(m, ep);
   if (!eng.ok()) {
     stop_http();
