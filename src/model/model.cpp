@@ -118,7 +118,14 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
     return fail(error("tokenizer has " + std::to_string(m->tok_->n_vocab()) +
                       " tokens but the model's vocabulary is " + std::to_string(m->hp_.n_vocab)));
   if (Status st = bind_weights(m->file_, m->hp_, m->traits_, &m->w_); !st.is_ok()) return fail(st);
+  if (Status st = repack_weights(&m->w_, &m->repacked_); !st.is_ok()) return fail(st);
   return m;
+}
+
+uint64_t Model::repacked_bytes() const {
+  uint64_t n = 0;
+  for (const auto& b : repacked_) n += b.size();
+  return n;
 }
 
 uint64_t Model::weight_bytes() const {

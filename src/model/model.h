@@ -1,12 +1,14 @@
 // A loaded Llama-family model: the mapped GGUF, its hyperparameters, tokenizer and weight views.
-// Weights stay in their stored (quantized) type inside the mapping; only the tiny norm vectors
-// and biases are converted to f32 at load.
+// Weights stay in their stored (quantized) type inside the mapping (Q4_0 matrices are repacked
+// into interleaved row tiles where the CPU has a kernel for them, see repack_weights); only the
+// tiny norm vectors and biases are converted to f32 at load.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/aligned_buffer.h"
 #include "core/status.h"
 #include "gguf/gguf.h"
 #include "kernels/cpu/matmul.h"
@@ -53,6 +55,7 @@ class Model {
   const Tokenizer& tokenizer() const { return *tok_; }
   const gguf::GgufFile& file() const { return file_; }
   uint64_t weight_bytes() const;  // bytes of all tensors in the file
+  uint64_t repacked_bytes() const;  // weights copied into interleaved tiles at load (repack.h)
 
  private:
   Model() = default;
@@ -61,6 +64,13 @@ class Model {
   ArchTraits traits_;
   ModelWeights w_;
   std::unique_ptr<Tokenizer> tok_;
+  std::vector<AlignedBuffer<uint8_t>> repacked_;  // owns the interleaved copies MatViews point to
 };
+
+// Copies every matrix the CPU has an interleaved kernel for (Q4_0 with rows a multiple of 8,
+// AVX2) into row-interleaved tiles (quant/repack.h) and points its MatView there; the mapped file
+// pages it came from are released (madvise) so resident memory does not double. Not the token
+// embedding (gathered row by row). UMA_REPACK=0 in the environment turns it off (A/B benches).
+Status repack_weights(ModelWeights* w, std::vector<AlignedBuffer<uint8_t>>* store);
 
 }  // namespace uma

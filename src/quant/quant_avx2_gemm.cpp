@@ -10,8 +10,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "quant/blocks.h"
+#include "quant/repack.h"
 
 #define UMA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
 
@@ -338,6 +340,65 @@ struct Q6_KKernel {
   }
 };
 
+
+// ---- Q4_0x8 (repack.h): 8 rows interleaved by 4 packed bytes. One maddubs multiplies 8 rows x
+// 4 elements by a broadcast 4-byte activation group, so a block of 8 rows costs 8 maddubs, 7
+// int16 adds (|sum| <= 8 * 2 * 15 * 128 fits) and one madd/convert/FMA, with the rows landing in
+// the 8 lanes: no per-row horizontal sum. The -8 offset leaves as 8 * sum(y) per activation
+// block, computed once per call and shared by all row groups. ----
+
+// 8 * (sum of the 32 quants) of every activation block of tokens [0, nt).
+inline void q8_0_block_sums8(const GemmArgs& g, int64_t nb, std::vector<int32_t>& out) {
+  out.resize((size_t)(g.nt * nb));
+  for (int64_t t = 0; t < g.nt; ++t) {
+    const auto* a = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)t * g.a_stride);
+    for (int64_t b = 0; b < nb; ++b) {
+      int32_t s = 0;
+      for (int k = 0; k < kQK8_0; ++k) s += a[b].qs[k];
+      out[(size_t)(t * nb + b)] = 8 * s;
+    }
+  }
+}
+
+UMA_TARGET_AVX2 inline __m256i bcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+template <int T>
+UMA_TARGET_AVX2 inline void q4_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb,
+                                         const int32_t* ysum8) {
+  const auto* w = reinterpret_cast<const BlockQ4_0x8*>(g.w + (size_t)grp * g.w_stride);
+  const BlockQ8_0* a[T];
+  for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)(t0 + j) * g.a_stride);
+  const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+  __m256 acc[T];
+  for (int j = 0; j < T; ++j) acc[j] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ4_0x8& x = w[b];
+    const __m256 dw = _mm256_cvtph_ps(load128(x.d));
+    __m256i q[8];
+    for (int k = 0; k < 4; ++k) {
+      const __m256i raw = load256(x.qs + 32 * k);
+      q[k] = _mm256_and_si256(raw, m4);
+      q[4 + k] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+    }
+    for (int j = 0; j < T; ++j) {
+      const int8_t* y = a[j][b].qs;
+      __m256i s = _mm256_maddubs_epi16(q[0], bcast4(y));
+      for (int k = 1; k < 8; ++k)
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(q[k], bcast4(y + 4 * k)));
+      const __m256i isum = _mm256_sub_epi32(_mm256_madd_epi16(s, ones),
+                                            _mm256_set1_epi32(ysum8[(t0 + j) * nb + b]));
+      acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(_cvtsh_ss(a[j][b].d))),
+                               _mm256_cvtepi32_ps(isum), acc[j]);
+    }
+  }
+  for (int j = 0; j < T; ++j)
+    _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)grp * kQ4_0x8Rows, acc[j]);
+}
+
 }  // namespace
 
 UMA_TARGET_AVX2 void gemm_f32(const GemmArgs& g) { drive<FloatKernel<float>, kTokTile>(g); }
@@ -346,6 +407,21 @@ UMA_TARGET_AVX2 void gemm_q4_0(const GemmArgs& g) { drive<Q4_0Kernel, kTokTile>(
 UMA_TARGET_AVX2 void gemm_q8_0(const GemmArgs& g) { drive<Q8_0Kernel, kTokTile>(g); }
 UMA_TARGET_AVX2 void gemm_q4_k(const GemmArgs& g) { drive<Q4_KKernel, kTokTile>(g); }
 UMA_TARGET_AVX2 void gemm_q6_k(const GemmArgs& g) { drive<Q6_KKernel, kTokTile>(g); }
+
+UMA_TARGET_AVX2 void gemm_q4_0_x8(const GemmArgs& g) {
+  constexpr int kTT = 4;  // tokens per tile in prefill: 8 unpacked vectors + 4 accumulators
+  const int64_t nb = g.n / kQK4_0, ng = g.nr / kQ4_0x8Rows;
+  thread_local std::vector<int32_t> ysum8;
+  q8_0_block_sums8(g, nb, ysum8);
+  for (int64_t tb = 0; tb < g.nt; tb += kTokBlock) {
+    const int64_t te = std::min(g.nt, tb + kTokBlock);
+    for (int64_t grp = 0; grp < ng; ++grp) {
+      int64_t t = tb;
+      for (; t + kTT <= te; t += kTT) q4_0_x8_tile<kTT>(g, grp, t, nb, ysum8.data());
+      for (; t < te; ++t) q4_0_x8_tile<1>(g, grp, t, nb, ysum8.data());
+    }
+  }
+}
 
 }  // namespace uma::quant::avx2
 
@@ -358,6 +434,7 @@ void gemm_q4_0(const GemmArgs&) {}
 void gemm_q8_0(const GemmArgs&) {}
 void gemm_q4_k(const GemmArgs&) {}
 void gemm_q6_k(const GemmArgs&) {}
+void gemm_q4_0_x8(const GemmArgs&) {}
 }  // namespace uma::quant::avx2
 
 #endif

@@ -6,6 +6,7 @@
 #include "core/check.h"
 #include "quant/quant.h"
 #include "quant/quant_gemm.h"
+#include "quant/repack.h"
 
 namespace uma::kernels {
 
@@ -26,6 +27,26 @@ void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n_tok, f
   // Small products are not worth waking the other threads (a wake-up costs microseconds).
   constexpr int64_t kMinParallelMacs = 1 << 16;
   const bool small = w.n_in * w.n_out * n_tok < kMinParallelMacs;
+  if (w.interleave > 0) {
+    // Repacked at load (quant/repack.h): only whole groups of rows, one group per grain.
+    const quant::GemmFn gemm = quant::gemm_q4_0_x8_fn();
+    UMA_CHECK(gemm != nullptr && w.type == DType::Q4_0 && w.interleave == quant::kQ4_0x8Rows &&
+              w.n_out % w.interleave == 0);
+    const size_t group_bytes = w.row_bytes * (size_t)w.interleave;
+    pool.parallel_for((size_t)w.n_out, small ? (size_t)w.n_out : (size_t)w.interleave,
+                      [&](int, size_t r0, size_t r1) {
+                        gemm({.n = w.n_in,
+                              .w = w.data + r0 / (size_t)w.interleave * group_bytes,
+                              .w_stride = group_bytes,
+                              .nr = (int64_t)(r1 - r0),
+                              .a = act,
+                              .a_stride = *act_row,
+                              .nt = n_tok,
+                              .out = y + r0,
+                              .ldo = (size_t)w.n_out});
+                      });
+    return;
+  }
   if (const quant::GemmFn gemm = quant::gemm_fn(w.type)) {
     // Chunks are whole row tiles, so only the last rows of the matrix take the narrow path.
     const size_t grain = small ? (size_t)w.n_out : (size_t)quant::kGemmRowTile;
@@ -53,6 +74,7 @@ void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n_tok, f
 }
 
 void get_row(const MatView& w, int64_t row, float* out) {
+  UMA_CHECK(w.interleave == 0);
   quant::dequantize_row(w.type, w.row(row), out, w.n_in);
 }
 

@@ -19,7 +19,10 @@ struct MatView {
   const uint8_t* data = nullptr;
   int64_t n_in = 0;      // row length (elements)
   int64_t n_out = 0;     // rows
-  size_t row_bytes = 0;  // bytes per row
+  size_t row_bytes = 0;  // bytes per row (of the stored type, also when interleaved)
+  // Rows per interleaved group (quant/repack.h; 8 for Q4_0x8), 0 for plain rows. Interleaved
+  // data is only for matmul: row() and get_row() need plain rows.
+  int32_t interleave = 0;
   const uint8_t* row(int64_t r) const { return data + (size_t)r * row_bytes; }
 };
 

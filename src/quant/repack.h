@@ -1,0 +1,37 @@
+// Weights repacked at load into row-interleaved tiles, so one SIMD multiply covers several rows
+// and the horizontal sum per row and block disappears (issue 3: "weights repacked at load into
+// interleaved row tiles"). Q4_0x8: groups of 8 rows; for each 32-element block position, the 8
+// rows' f16 scales, then their nibbles with 4 packed bytes of each row side by side:
+//   qs[32 k + 4 r + j] = row r's packed byte 4 k + j   (k < 4, r < 8, j < 4)
+// so a 32-byte load k holds, per row r (dword lane r), elements 4k..4k+3 in its low nibbles and
+// 16+4k..16+4k+3 in its high ones. Same bytes as the 8 plain rows (8 x 18 = 16 + 128).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "quant/blocks.h"
+#include "quant/quant_gemm.h"
+
+namespace uma::quant {
+
+struct BlockQ4_0x8 {
+  f16_bits d[8];
+  uint8_t qs[128];
+};
+static_assert(sizeof(BlockQ4_0x8) == 8 * sizeof(BlockQ4_0));
+
+inline constexpr int kQ4_0x8Rows = 8;
+
+// Repacks 8 plain Q4_0 rows (row r at src + r * row_bytes, n_in elements each) into one group
+// of n_in / 32 BlockQ4_0x8 at dst. n_in must be a multiple of 32.
+void repack_q4_0_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_0x8* dst);
+
+// GemmArgs over Q4_0x8 weights: w is the group holding row 0 (nr a multiple of 8), w_stride the
+// bytes of one 8-row group, activations Q8_0 as for Q4_0. The scalar reference (integer block
+// sums like vec_dot_ref, so results equal the plain kernel's up to float rounding) and the
+// fastest kernel this CPU has (null when it has none; callers then keep the plain layout).
+void gemm_q4_0_x8_ref(const GemmArgs& g);
+GemmFn gemm_q4_0_x8_fn();
+
+}  // namespace uma::quant
