@@ -1,4 +1,4 @@
-// repack_weights (model.h): Q4_0 matrices into Q4_0x8 tiles at load, releasing the file pages.
+// repack_weights (model.h): Q4_0 / Q4_K matrices into 8-row tiles at load, releasing the file pages.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -22,18 +22,17 @@ void release_pages(const uint8_t* p, size_t n) {
 }
 
 Status repack_one(kernels::MatView* v, std::vector<AlignedBuffer<uint8_t>>* store) {
-  constexpr int kRows = quant::kQ4_0x8Rows;
-  if (v->n_out == 0 || v->type != DType::Q4_0 || v->n_out % kRows != 0 || v->interleave) return Status::ok();
-  const size_t bytes = v->row_bytes * (size_t)v->n_out;
+  const int rows = v->n_out > 0 && !v->interleave ? quant::interleave_rows(v->type) : 0;
+  if (rows == 0 || v->n_out % rows != 0) return Status::ok();
+  const size_t group = quant::interleaved_group_bytes(v->type, v->n_in);
+  const size_t bytes = group * (size_t)(v->n_out / rows);
   AlignedBuffer<uint8_t> buf;
   if (!buf.resize(bytes)) return error("out of memory repacking a " + std::to_string(bytes) + "-byte matrix");
-  const size_t group = v->row_bytes * kRows;
-  for (int64_t r = 0; r < v->n_out; r += kRows)
-    quant::repack_q4_0_x8(v->row(r), v->row_bytes, v->n_in,
-                          reinterpret_cast<quant::BlockQ4_0x8*>(buf.data() + (size_t)(r / kRows) * group));
-  release_pages(v->data, bytes);
+  for (int64_t r = 0; r < v->n_out; r += rows)
+    quant::repack_rows_x8(v->type, v->row(r), v->row_bytes, v->n_in, buf.data() + (size_t)(r / rows) * group);
+  release_pages(v->data, v->row_bytes * (size_t)v->n_out);
   v->data = buf.data();
-  v->interleave = kRows;
+  v->interleave = rows;
   store->push_back(std::move(buf));
   return Status::ok();
 }
@@ -41,7 +40,6 @@ Status repack_one(kernels::MatView* v, std::vector<AlignedBuffer<uint8_t>>* stor
 }  // namespace
 
 Status repack_weights(ModelWeights* w, std::vector<AlignedBuffer<uint8_t>>* store) {
-  if (quant::gemm_q4_0_x8_fn() == nullptr) return Status::ok();
   if (const char* env = std::getenv("UMA_REPACK"); env && std::strcmp(env, "0") == 0) return Status::ok();
   for (auto& L : w->layers)
     for (kernels::MatView* v : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})

@@ -399,6 +399,61 @@ UMA_TARGET_AVX2 inline void q4_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
     _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)grp * kQ4_0x8Rows, acc[j]);
 }
 
+
+// Q4_Kx8 (repack.h): per sub-block, 8 maddubs of 8 rows x 4 nibbles by broadcast activation
+// groups summed in int16 (<= 8 * 2 * 15 * 128), one madd by the rows' scales (int16 pairs
+// (s, s) per row); mins meet the activation's 32-element sums in 4 madds of (m, m') pairs.
+template <int T>
+UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb) {
+  const auto* w = reinterpret_cast<const BlockQ4_Kx8*>(g.w + (size_t)grp * g.w_stride);
+  const BlockQ8_K* a[T];
+  for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)(t0 + j) * g.a_stride);
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  __m256 acc[T];
+  for (int j = 0; j < T; ++j) acc[j] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ4_Kx8& x = w[b];
+    __m256i isum[T], msum[T];
+    for (int j = 0; j < T; ++j) isum[j] = msum[j] = _mm256_setzero_si256();
+    for (int sb = 0; sb < 8; ++sb) {
+      const int c = sb / 2, hi = sb % 2;
+      __m256i s16[T];
+      for (int j = 0; j < T; ++j) s16[j] = _mm256_setzero_si256();
+      for (int gg = 0; gg < 8; ++gg) {
+        const __m256i raw = load256(x.qs + 32 * (8 * c + gg));
+        const __m256i q = hi ? _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4) : _mm256_and_si256(raw, m4);
+        for (int j = 0; j < T; ++j)
+          s16[j] = _mm256_add_epi16(s16[j], _mm256_maddubs_epi16(q, bcast4(a[j][b].qs + 64 * c + 32 * hi + 4 * gg)));
+      }
+      int64_t sc8;
+      std::memcpy(&sc8, x.scales[sb], 8);
+      const __m256i sc32 = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(sc8));
+      const __m256i sc = _mm256_or_si256(sc32, _mm256_slli_epi32(sc32, 16));
+      for (int j = 0; j < T; ++j) isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(s16[j], sc));
+    }
+    for (int p = 0; p < 4; ++p) {
+      int64_t m0, m1;
+      std::memcpy(&m0, x.mins[2 * p], 8);
+      std::memcpy(&m1, x.mins[2 * p + 1], 8);
+      const __m256i mm = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_cvtsi64_si128(m0), _mm_cvtsi64_si128(m1)));
+      for (int j = 0; j < T; ++j) {
+        const int16_t* bs = a[j][b].bsums + 4 * p;
+        const int32_t pair = (int32_t)(uint16_t)(int16_t)(bs[0] + bs[1]) |
+                             (int32_t)((uint32_t)(uint16_t)(int16_t)(bs[2] + bs[3]) << 16);
+        msum[j] = _mm256_add_epi32(msum[j], _mm256_madd_epi16(mm, _mm256_set1_epi32(pair)));
+      }
+    }
+    const __m256 d = _mm256_cvtph_ps(load128(x.d)), dmin = _mm256_cvtph_ps(load128(x.dmin));
+    for (int j = 0; j < T; ++j) {
+      const __m256 dy = _mm256_set1_ps(a[j][b].d);
+      acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(d, dy), _mm256_cvtepi32_ps(isum[j]), acc[j]);
+      acc[j] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, dy), _mm256_cvtepi32_ps(msum[j]), acc[j]);
+    }
+  }
+  for (int j = 0; j < T; ++j)
+    _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)grp * 8, acc[j]);
+}
+
 }  // namespace
 
 UMA_TARGET_AVX2 void gemm_f32(const GemmArgs& g) { drive<FloatKernel<float>, kTokTile>(g); }
@@ -407,6 +462,19 @@ UMA_TARGET_AVX2 void gemm_q4_0(const GemmArgs& g) { drive<Q4_0Kernel, kTokTile>(
 UMA_TARGET_AVX2 void gemm_q8_0(const GemmArgs& g) { drive<Q8_0Kernel, kTokTile>(g); }
 UMA_TARGET_AVX2 void gemm_q4_k(const GemmArgs& g) { drive<Q4_KKernel, kTokTile>(g); }
 UMA_TARGET_AVX2 void gemm_q6_k(const GemmArgs& g) { drive<Q6_KKernel, kTokTile>(g); }
+
+UMA_TARGET_AVX2 void gemm_q4_k_x8(const GemmArgs& g) {
+  constexpr int kTT = 2;
+  const int64_t nb = g.n / kQK_K, ng = g.nr / 8;
+  for (int64_t tb = 0; tb < g.nt; tb += kTokBlock) {
+    const int64_t te = std::min(g.nt, tb + kTokBlock);
+    for (int64_t grp = 0; grp < ng; ++grp) {
+      int64_t t = tb;
+      for (; t + kTT <= te; t += kTT) q4_k_x8_tile<kTT>(g, grp, t, nb);
+      for (; t < te; ++t) q4_k_x8_tile<1>(g, grp, t, nb);
+    }
+  }
+}
 
 UMA_TARGET_AVX2 void gemm_q4_0_x8(const GemmArgs& g) {
   constexpr int kTT = 4;  // tokens per tile in prefill: 8 unpacked vectors + 4 accumulators
@@ -435,6 +503,7 @@ void gemm_q8_0(const GemmArgs&) {}
 void gemm_q4_k(const GemmArgs&) {}
 void gemm_q6_k(const GemmArgs&) {}
 void gemm_q4_0_x8(const GemmArgs&) {}
+void gemm_q4_k_x8(const GemmArgs&) {}
 }  // namespace uma::quant::avx2
 
 #endif

@@ -6,6 +6,7 @@
 #include "core/f16.h"
 #include "quant/quant_avx2.h"
 #include "quant/quant_avx2_gemm.h"
+#include "quant/quant_impl.h"
 
 namespace uma::quant {
 
@@ -42,6 +43,75 @@ void gemm_q4_0_x8_ref(const GemmArgs& g) {
       }
     }
   }
+}
+
+namespace {
+void repack_q4_k_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_Kx8* dst) {
+  const int64_t nb = n_in / kQK_K;
+  for (int64_t b = 0; b < nb; b++) {
+    BlockQ4_Kx8& out = dst[b];
+    for (int r = 0; r < 8; r++) {
+      const BlockQ4_K& in = reinterpret_cast<const BlockQ4_K*>(src + (size_t)r * row_bytes)[b];
+      out.d[r] = in.d;
+      out.dmin[r] = in.dmin;
+      for (int sb = 0; sb < 8; sb++) impl::k4_scale_min(sb, in.scales, &out.scales[sb][r], &out.mins[sb][r]);
+      for (int g = 0; g < 32; g++) std::memcpy(out.qs + 32 * g + 4 * r, in.qs + 4 * g, 4);
+    }
+  }
+}
+}  // namespace
+
+int interleave_rows(DType t) {
+  return gemm_x8_fn(t) != nullptr ? 8 : 0;
+}
+
+size_t interleaved_group_bytes(DType t, int64_t n_in) {
+  if (t == DType::Q4_0) return (size_t)(n_in / kQK4_0) * sizeof(BlockQ4_0x8);
+  if (t == DType::Q4_K) return (size_t)(n_in / kQK_K) * sizeof(BlockQ4_Kx8);
+  return 0;
+}
+
+void repack_rows_x8(DType t, const uint8_t* src, size_t row_bytes, int64_t n_in, uint8_t* dst) {
+  if (t == DType::Q4_0) repack_q4_0_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ4_0x8*>(dst));
+  if (t == DType::Q4_K) repack_q4_k_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ4_Kx8*>(dst));
+}
+
+void gemm_q4_k_x8_ref(const GemmArgs& g) {
+  const int64_t nb = g.n / kQK_K;
+  for (int64_t r0 = 0; r0 < g.nr; r0 += 8) {
+    const auto* w = reinterpret_cast<const BlockQ4_Kx8*>(g.w + (size_t)(r0 / 8) * g.w_stride);
+    for (int64_t t = 0; t < g.nt; t++) {
+      const auto* a = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)t * g.a_stride);
+      for (int r = 0; r < 8; r++) {
+        float sum = 0;
+        for (int64_t b = 0; b < nb; b++) {
+          int32_t isum = 0, msum = 0;
+          for (int sb = 0; sb < 8; sb++) {
+            const int c = sb / 2, hi = sb % 2;
+            int32_t s = 0;
+            for (int gg = 0; gg < 8; gg++)
+              for (int j = 0; j < 4; j++) {
+                const uint8_t q = w[b].qs[32 * (8 * c + gg) + 4 * r + j];
+                s += (hi ? q >> 4 : q & 0x0F) * a[b].qs[64 * c + 32 * hi + 4 * gg + j];
+              }
+            isum += s * w[b].scales[sb][r];
+            msum += w[b].mins[sb][r] * (a[b].bsums[2 * sb] + a[b].bsums[2 * sb + 1]);
+          }
+          sum += f16_to_f32(w[b].d[r]) * a[b].d * (float)isum -
+                 f16_to_f32(w[b].dmin[r]) * a[b].d * (float)msum;
+        }
+        g.out[(size_t)t * g.ldo + (size_t)(r0 + r)] = sum;
+      }
+    }
+  }
+}
+
+GemmFn gemm_x8_fn(DType t) {
+  static const bool has_avx2 = avx2::cpu_supported();
+  if (!has_avx2) return nullptr;
+  if (t == DType::Q4_0) return avx2::gemm_q4_0_x8;
+  if (t == DType::Q4_K) return avx2::gemm_q4_k_x8;
+  return nullptr;
 }
 
 GemmFn gemm_q4_0_x8_fn() {

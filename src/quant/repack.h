@@ -5,6 +5,9 @@
 //   qs[32 k + 4 r + j] = row r's packed byte 4 k + j   (k < 4, r < 8, j < 4)
 // so a 32-byte load k holds, per row r (dword lane r), elements 4k..4k+3 in its low nibbles and
 // 16+4k..16+4k+3 in its high ones. Same bytes as the 8 plain rows (8 x 18 = 16 + 128).
+// Q4_Kx8: groups of 8 rows; per 256-element super-block the 8 rows' d and dmin, their 6-bit
+// sub-block scales and mins unpacked to bytes ([sub-block][row]), and the nibbles interleaved as
+// in Q4_0x8: qs[32 g + 4 r + j] = row r's qs[4 g + j] (g < 32), 1184 bytes vs 8 x 144.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +26,22 @@ static_assert(sizeof(BlockQ4_0x8) == 8 * sizeof(BlockQ4_0));
 
 inline constexpr int kQ4_0x8Rows = 8;
 
+struct BlockQ4_Kx8 {
+  f16_bits d[8];
+  f16_bits dmin[8];
+  uint8_t scales[8][8];  // [sub-block][row]
+  uint8_t mins[8][8];
+  uint8_t qs[1024];
+};
+static_assert(sizeof(BlockQ4_Kx8) == 32 + 128 + 1024);
+
+// Rows per group of the interleaved form of t (8), or 0 when t has none on this CPU.
+int interleave_rows(DType t);
+// Bytes of one interleaved group of rows of n_in elements.
+size_t interleaved_group_bytes(DType t, int64_t n_in);
+// Repacks the 8 rows at src (row_bytes apart) into one group at dst; t is Q4_0 or Q4_K.
+void repack_rows_x8(DType t, const uint8_t* src, size_t row_bytes, int64_t n_in, uint8_t* dst);
+
 // Repacks 8 plain Q4_0 rows (row r at src + r * row_bytes, n_in elements each) into one group
 // of n_in / 32 BlockQ4_0x8 at dst. n_in must be a multiple of 32.
 void repack_q4_0_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_0x8* dst);
@@ -33,5 +52,8 @@ void repack_q4_0_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_
 // fastest kernel this CPU has (null when it has none; callers then keep the plain layout).
 void gemm_q4_0_x8_ref(const GemmArgs& g);
 GemmFn gemm_q4_0_x8_fn();
+void gemm_q4_k_x8_ref(const GemmArgs& g);  // Q8_K activations
+// The kernel for interleaved weights of type t on this CPU (null when none).
+GemmFn gemm_x8_fn(DType t);
 
 }  // namespace uma::quant

@@ -227,6 +227,7 @@ TEST(Kernels, Q4_0x8MatchesReference) {
   }
   if (quant::gemm_q4_0_x8_fn() == nullptr) return;
   ThreadPool pool(2);
+  // (Q4_0 view below; Q4_K in Q4_Kx8MatchesReference.)
   kernels::MatmulScratch scratch;
   for (int64_t n_tok : {1, 17}) {
     const int64_t rows = 136, n = 256;
@@ -240,6 +241,43 @@ TEST(Kernels, Q4_0x8MatchesReference) {
     kernels::matmul(pool, view, p.xf.data(), n_tok, y.data(), scratch);
     for (size_t i = 0; i < y.size(); ++i)
       ASSERT_NEAR(y[i], ref[i], 2e-6 * mag[i] + 1e-30) << "matmul n_tok=" << n_tok << " at " << i;
+  }
+}
+
+TEST(Kernels, Q4_Kx8MatchesReference) {
+  std::vector<std::pair<const char*, quant::GemmFn>> fns = {{"ref", quant::gemm_q4_k_x8_ref}};
+  if (quant::GemmFn f = quant::gemm_x8_fn(DType::Q4_K)) fns.push_back({"simd", f});
+  const size_t n = 256 * 3;
+  const size_t group = quant::interleaved_group_bytes(DType::Q4_K, (int64_t)n);
+  for (int64_t rows : {8, 24}) {
+    for (int64_t n_tok : {1, 2, 3, 5, 70}) {
+      for (float scale : {0.02f, 3.0f}) {
+        const Problem p = make_problem(DType::Q4_K, (int64_t)n, rows, n_tok, scale, (uint32_t)(rows * 7 + n_tok));
+        std::vector<uint8_t> packed(group * (size_t)(rows / 8));
+        for (int64_t r = 0; r < rows; r += 8)
+          quant::repack_rows_x8(DType::Q4_K, p.w.data() + p.w_row * (size_t)r, p.w_row, (int64_t)n,
+                                packed.data() + group * (size_t)(r / 8));
+        std::vector<double> ref, mag;
+        reference(DType::Q4_K, p, ref, mag);
+        for (const auto& [name, fn] : fns) {
+          std::vector<float> out((size_t)(rows * n_tok), NAN);
+          fn({.n = (int64_t)n, .w = packed.data(), .w_stride = group, .nr = rows, .a = p.act.data(),
+              .a_stride = p.a_row, .nt = n_tok, .out = out.data(), .ldo = (size_t)rows});
+          for (size_t i = 0; i < out.size(); ++i)
+            ASSERT_NEAR(out[i], ref[i], 2e-6 * mag[i] + 1e-30)
+                << name << " rows=" << rows << " n_tok=" << n_tok << " at " << i;
+        }
+        if (fns.size() < 2) continue;
+        ThreadPool pool(2);
+        kernels::MatmulScratch scratch;
+        const kernels::MatView view{.type = DType::Q4_K, .data = packed.data(), .n_in = (int64_t)n,
+                                    .n_out = rows, .row_bytes = p.w_row, .interleave = 8};
+        std::vector<float> y((size_t)(rows * n_tok), NAN);
+        kernels::matmul(pool, view, p.xf.data(), n_tok, y.data(), scratch);
+        for (size_t i = 0; i < y.size(); ++i)
+          ASSERT_NEAR(y[i], ref[i], 2e-6 * mag[i] + 1e-30) << "matmul n_tok=" << n_tok << " at " << i;
+      }
+    }
   }
 }
 

@@ -29,10 +29,9 @@ void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n_tok, f
   const bool small = w.n_in * w.n_out * n_tok < kMinParallelMacs;
   if (w.interleave > 0) {
     // Repacked at load (quant/repack.h): only whole groups of rows, one group per grain.
-    const quant::GemmFn gemm = quant::gemm_q4_0_x8_fn();
-    UMA_CHECK(gemm != nullptr && w.type == DType::Q4_0 && w.interleave == quant::kQ4_0x8Rows &&
-              w.n_out % w.interleave == 0);
-    const size_t group_bytes = w.row_bytes * (size_t)w.interleave;
+    const quant::GemmFn gemm = quant::gemm_x8_fn(w.type);
+    UMA_CHECK(gemm != nullptr && w.interleave == 8 && w.n_out % w.interleave == 0);
+    const size_t group_bytes = quant::interleaved_group_bytes(w.type, w.n_in);
     pool.parallel_for((size_t)w.n_out, small ? (size_t)w.n_out : (size_t)w.interleave,
                       [&](int, size_t r0, size_t r1) {
                         gemm({.n = w.n_in,
