@@ -464,7 +464,7 @@ UMA_TARGET_AVX2 void gemm_q4_k(const GemmArgs& g) { drive<Q4_KKernel, kTokTile>(
 UMA_TARGET_AVX2 void gemm_q6_k(const GemmArgs& g) { drive<Q6_KKernel, kTokTile>(g); }
 
 UMA_TARGET_AVX2 void gemm_q4_k_x8(const GemmArgs& g) {
-  constexpr int kTT = 2;
+  constexpr int kTT = 4;
   const int64_t nb = g.n / kQK_K, ng = g.nr / 8;
   for (int64_t tb = 0; tb < g.nt; tb += kTokBlock) {
     const int64_t te = std::min(g.nt, tb + kTokBlock);
