@@ -454,6 +454,38 @@ UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
     _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)grp * 8, acc[j]);
 }
 
+
+// Q8_0x8 (repack.h): signed x signed, so maddubs takes |w| and moves w's sign onto the broadcast
+// activation group; each product pair (<= 2 * 127 * 128) goes straight to int32 with madd.
+template <int T>
+UMA_TARGET_AVX2 inline void q8_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb) {
+  const auto* w = reinterpret_cast<const BlockQ8_0x8*>(g.w + (size_t)grp * g.w_stride);
+  const BlockQ8_0* a[T];
+  for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)(t0 + j) * g.a_stride);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[T];
+  for (int j = 0; j < T; ++j) acc[j] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ8_0x8& x = w[b];
+    __m256i isum[T];
+    for (int j = 0; j < T; ++j) isum[j] = _mm256_setzero_si256();
+    for (int k = 0; k < 8; ++k) {
+      const __m256i wv = load256(x.qs + 32 * k);
+      const __m256i aw = _mm256_sign_epi8(wv, wv);
+      for (int j = 0; j < T; ++j) {
+        const __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(bcast4(a[j][b].qs + 4 * k), wv));
+        isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(p, ones));
+      }
+    }
+    const __m256 dw = _mm256_cvtph_ps(load128(x.d));
+    for (int j = 0; j < T; ++j)
+      acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(_cvtsh_ss(a[j][b].d))),
+                               _mm256_cvtepi32_ps(isum[j]), acc[j]);
+  }
+  for (int j = 0; j < T; ++j)
+    _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)grp * 8, acc[j]);
+}
+
 }  // namespace
 
 UMA_TARGET_AVX2 void gemm_f32(const GemmArgs& g) { drive<FloatKernel<float>, kTokTile>(g); }
@@ -472,6 +504,19 @@ UMA_TARGET_AVX2 void gemm_q4_k_x8(const GemmArgs& g) {
       int64_t t = tb;
       for (; t + kTT <= te; t += kTT) q4_k_x8_tile<kTT>(g, grp, t, nb);
       for (; t < te; ++t) q4_k_x8_tile<1>(g, grp, t, nb);
+    }
+  }
+}
+
+UMA_TARGET_AVX2 void gemm_q8_0_x8(const GemmArgs& g) {
+  constexpr int kTT = 4;
+  const int64_t nb = g.n / kQK8_0, ng = g.nr / 8;
+  for (int64_t tb = 0; tb < g.nt; tb += kTokBlock) {
+    const int64_t te = std::min(g.nt, tb + kTokBlock);
+    for (int64_t grp = 0; grp < ng; ++grp) {
+      int64_t t = tb;
+      for (; t + kTT <= te; t += kTT) q8_0_x8_tile<kTT>(g, grp, t, nb);
+      for (; t < te; ++t) q8_0_x8_tile<1>(g, grp, t, nb);
     }
   }
 }
@@ -504,6 +549,7 @@ void gemm_q4_k(const GemmArgs&) {}
 void gemm_q6_k(const GemmArgs&) {}
 void gemm_q4_0_x8(const GemmArgs&) {}
 void gemm_q4_k_x8(const GemmArgs&) {}
+void gemm_q8_0_x8(const GemmArgs&) {}
 }  // namespace uma::quant::avx2
 
 #endif

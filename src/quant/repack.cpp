@@ -59,6 +59,16 @@ void repack_q4_k_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_
     }
   }
 }
+void repack_q8_0_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ8_0x8* dst) {
+  const int64_t nb = n_in / kQK8_0;
+  for (int64_t b = 0; b < nb; b++) {
+    for (int r = 0; r < 8; r++) {
+      const BlockQ8_0& in = reinterpret_cast<const BlockQ8_0*>(src + (size_t)r * row_bytes)[b];
+      dst[b].d[r] = in.d;
+      for (int k = 0; k < 8; k++) std::memcpy(dst[b].qs + 32 * k + 4 * r, in.qs + 4 * k, 4);
+    }
+  }
+}
 }  // namespace
 
 int interleave_rows(DType t) {
@@ -68,12 +78,34 @@ int interleave_rows(DType t) {
 size_t interleaved_group_bytes(DType t, int64_t n_in) {
   if (t == DType::Q4_0) return (size_t)(n_in / kQK4_0) * sizeof(BlockQ4_0x8);
   if (t == DType::Q4_K) return (size_t)(n_in / kQK_K) * sizeof(BlockQ4_Kx8);
+  if (t == DType::Q8_0) return (size_t)(n_in / kQK8_0) * sizeof(BlockQ8_0x8);
   return 0;
 }
 
 void repack_rows_x8(DType t, const uint8_t* src, size_t row_bytes, int64_t n_in, uint8_t* dst) {
   if (t == DType::Q4_0) repack_q4_0_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ4_0x8*>(dst));
   if (t == DType::Q4_K) repack_q4_k_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ4_Kx8*>(dst));
+  if (t == DType::Q8_0) repack_q8_0_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ8_0x8*>(dst));
+}
+
+void gemm_q8_0_x8_ref(const GemmArgs& g) {
+  const int64_t nb = g.n / kQK8_0;
+  for (int64_t r0 = 0; r0 < g.nr; r0 += 8) {
+    const auto* w = reinterpret_cast<const BlockQ8_0x8*>(g.w + (size_t)(r0 / 8) * g.w_stride);
+    for (int64_t t = 0; t < g.nt; t++) {
+      const auto* a = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)t * g.a_stride);
+      for (int r = 0; r < 8; r++) {
+        float sum = 0;
+        for (int64_t b = 0; b < nb; b++) {
+          int32_t isum = 0;
+          for (int k = 0; k < 8; k++)
+            for (int j = 0; j < 4; j++) isum += w[b].qs[32 * k + 4 * r + j] * a[b].qs[4 * k + j];
+          sum += f16_to_f32(w[b].d[r]) * f16_to_f32(a[b].d) * (float)isum;
+        }
+        g.out[(size_t)t * g.ldo + (size_t)(r0 + r)] = sum;
+      }
+    }
+  }
 }
 
 void gemm_q4_k_x8_ref(const GemmArgs& g) {
@@ -111,6 +143,7 @@ GemmFn gemm_x8_fn(DType t) {
   if (!has_avx2) return nullptr;
   if (t == DType::Q4_0) return avx2::gemm_q4_0_x8;
   if (t == DType::Q4_K) return avx2::gemm_q4_k_x8;
+  if (t == DType::Q8_0) return avx2::gemm_q8_0_x8;
   return nullptr;
 }
 

@@ -8,6 +8,7 @@
 // Q4_Kx8: groups of 8 rows; per 256-element super-block the 8 rows' d and dmin, their 6-bit
 // sub-block scales and mins unpacked to bytes ([sub-block][row]), and the nibbles interleaved as
 // in Q4_0x8: qs[32 g + 4 r + j] = row r's qs[4 g + j] (g < 32), 1184 bytes vs 8 x 144.
+// Q8_0x8: the 8 rows' scales, then qs[32 k + 4 r + j] = row r's qs[4 k + j] (k < 8); same bytes.
 #pragma once
 
 #include <cstddef>
@@ -35,11 +36,17 @@ struct BlockQ4_Kx8 {
 };
 static_assert(sizeof(BlockQ4_Kx8) == 32 + 128 + 1024);
 
+struct BlockQ8_0x8 {
+  f16_bits d[8];
+  int8_t qs[256];
+};
+static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
+
 // Rows per group of the interleaved form of t (8), or 0 when t has none on this CPU.
 int interleave_rows(DType t);
 // Bytes of one interleaved group of rows of n_in elements.
 size_t interleaved_group_bytes(DType t, int64_t n_in);
-// Repacks the 8 rows at src (row_bytes apart) into one group at dst; t is Q4_0 or Q4_K.
+// Repacks the 8 rows at src (row_bytes apart) into one group at dst; t is Q4_0, Q4_K or Q8_0.
 void repack_rows_x8(DType t, const uint8_t* src, size_t row_bytes, int64_t n_in, uint8_t* dst);
 
 // Repacks 8 plain Q4_0 rows (row r at src + r * row_bytes, n_in elements each) into one group
@@ -53,6 +60,7 @@ void repack_q4_0_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_
 void gemm_q4_0_x8_ref(const GemmArgs& g);
 GemmFn gemm_q4_0_x8_fn();
 void gemm_q4_k_x8_ref(const GemmArgs& g);  // Q8_K activations
+void gemm_q8_0_x8_ref(const GemmArgs& g);
 // The kernel for interleaved weights of type t on this CPU (null when none).
 GemmFn gemm_x8_fn(DType t);
 

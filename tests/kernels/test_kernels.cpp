@@ -244,21 +244,25 @@ TEST(Kernels, Q4_0x8MatchesReference) {
   }
 }
 
-TEST(Kernels, Q4_Kx8MatchesReference) {
-  std::vector<std::pair<const char*, quant::GemmFn>> fns = {{"ref", quant::gemm_q4_k_x8_ref}};
-  if (quant::GemmFn f = quant::gemm_x8_fn(DType::Q4_K)) fns.push_back({"simd", f});
+// Q4_Kx8 and Q8_0x8 likewise (reference and this CPU's kernel, then kernels::matmul).
+class X8Kernels : public ::testing::TestWithParam<std::pair<DType, quant::GemmFn>> {};
+
+TEST_P(X8Kernels, MatchReference) {
+  const DType t = GetParam().first;
+  std::vector<std::pair<const char*, quant::GemmFn>> fns = {{"ref", GetParam().second}};
+  if (quant::GemmFn f = quant::gemm_x8_fn(t)) fns.push_back({"simd", f});
   const size_t n = 256 * 3;
-  const size_t group = quant::interleaved_group_bytes(DType::Q4_K, (int64_t)n);
+  const size_t group = quant::interleaved_group_bytes(t, (int64_t)n);
   for (int64_t rows : {8, 24}) {
     for (int64_t n_tok : {1, 2, 3, 5, 70}) {
       for (float scale : {0.02f, 3.0f}) {
-        const Problem p = make_problem(DType::Q4_K, (int64_t)n, rows, n_tok, scale, (uint32_t)(rows * 7 + n_tok));
+        const Problem p = make_problem(t, (int64_t)n, rows, n_tok, scale, (uint32_t)(rows * 7 + n_tok));
         std::vector<uint8_t> packed(group * (size_t)(rows / 8));
         for (int64_t r = 0; r < rows; r += 8)
-          quant::repack_rows_x8(DType::Q4_K, p.w.data() + p.w_row * (size_t)r, p.w_row, (int64_t)n,
+          quant::repack_rows_x8(t, p.w.data() + p.w_row * (size_t)r, p.w_row, (int64_t)n,
                                 packed.data() + group * (size_t)(r / 8));
         std::vector<double> ref, mag;
-        reference(DType::Q4_K, p, ref, mag);
+        reference(t, p, ref, mag);
         for (const auto& [name, fn] : fns) {
           std::vector<float> out((size_t)(rows * n_tok), NAN);
           fn({.n = (int64_t)n, .w = packed.data(), .w_stride = group, .nr = rows, .a = p.act.data(),
@@ -270,7 +274,7 @@ TEST(Kernels, Q4_Kx8MatchesReference) {
         if (fns.size() < 2) continue;
         ThreadPool pool(2);
         kernels::MatmulScratch scratch;
-        const kernels::MatView view{.type = DType::Q4_K, .data = packed.data(), .n_in = (int64_t)n,
+        const kernels::MatView view{.type = t, .data = packed.data(), .n_in = (int64_t)n,
                                     .n_out = rows, .row_bytes = p.w_row, .interleave = 8};
         std::vector<float> y((size_t)(rows * n_tok), NAN);
         kernels::matmul(pool, view, p.xf.data(), n_tok, y.data(), scratch);
@@ -280,6 +284,11 @@ TEST(Kernels, Q4_Kx8MatchesReference) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Kernels, X8Kernels,
+                         ::testing::Values(std::make_pair(DType::Q4_K, quant::gemm_q4_k_x8_ref),
+                                           std::make_pair(DType::Q8_0, quant::gemm_q8_0_x8_ref)),
+                         [](const auto& info) { return std::string(dtype_name(info.param.first)); });
 
 }  // namespace
 }  // namespace uma

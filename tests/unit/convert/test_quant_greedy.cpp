@@ -30,6 +30,10 @@ int floor_for(const std::string& file) {
       {"synth-tiny.Q5_1.gguf", 4},         {"synth-tiny.Q5_K_M.gguf", 14},
       {"synth-tiny.Q5_0.pure.gguf", 16},   {"synth-tiny.Q5_K_M.pure.gguf", 12},
       {"synth-tiny.Q5_K_S.pure.gguf", 12},
+      // Q8_0 repacked into 8-row tiles sums each block in int32 before one float multiply (as the
+      // float64 reference does), not in 8 float lanes as llama.cpp's x86 dot: step 24 is a near
+      // tie (top-1 minus top-2 = 0.0011) where uma now takes the float64 reference's token.
+      {"synth-tiny.Q8_0.gguf", 24},        {"synth-tiny.Q8_0.pure.gguf", 24},
   };
   auto it = kFloors.find(file);
   return it == kFloors.end() ? 32 : it->second;
