@@ -61,6 +61,11 @@ err_case "zero reps" 2 "--repetitions" -m "$M/stories260K.gguf" -r 0
 err_case "bad -n" 2 "--n-gen" -m "$M/stories260K.gguf" -n abc
 err_case "bad --kv-type" 2 "--kv-type" -m "$M/stories260K.gguf" --kv-type q4_0
 err_case "depth out of range" 2 "--depth" -m "$M/stories260K.gguf" -d 99999999
+err_case "-c below depth + length" 2 "smaller than depth + test length 24" -m "$M/stories260K.gguf" -p 16 -n 8 -d 8 -c 20
+
+# -c allocates a larger context (peak RSS then includes its whole KV cache).
+"$UMA" bench -m "$M/stories260K.gguf" -p 0 -n 2 -c 512 "${FAST[@]}" >"$tmp/mc" 2>&1
+check "-c sets the context" '[ $? -eq 0 ] && has "$tmp/mc" "(context 512)"'
 
 "$UMA" bench --help >"$tmp/h" 2>&1
 check "--help" '[ $? -eq 0 ] && has "$tmp/h" "--json" && has "$tmp/h" "--depth"'

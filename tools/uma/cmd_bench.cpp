@@ -38,6 +38,7 @@ struct BenchOptions {
   int32_t n_threads = 0;
   std::string kv_type = "f16";
   int64_t bw_mib = 1024;
+  int64_t n_ctx = 0;
   bool json = false;
 };
 
@@ -131,6 +132,10 @@ int cmd_bench(int argc, char** argv) {
       ->check(CLI::IsMember({"f16", "f32"}));
   app.add_option("--bw-buffer-mib", o.bw_mib, "size of the bandwidth probe's buffer in MiB")
       ->check(CLI::Range(int64_t{16}, int64_t{1} << 16));
+  app.add_option("-c,--ctx-size", o.n_ctx,
+                 "context to allocate (default: the largest depth + prompt/generation length); "
+                 "peak RSS includes its whole KV cache")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
   app.add_flag("--json", o.json, "print one JSON object instead of a markdown table");
   if (auto rc = parse_args(app, argc, argv, "bench")) return *rc;
 
@@ -155,7 +160,13 @@ int cmd_bench(int argc, char** argv) {
   const Model& m = **model;
   const HParams& hp = m.hparams();
   const DType kv_type = o.kv_type == "f32" ? DType::F32 : DType::F16;
-  const int64_t n_ctx = max_d + std::max(max_p, max_n);
+  const int64_t need_ctx = max_d + std::max(max_p, max_n);
+  if (o.n_ctx > 0 && o.n_ctx < need_ctx) {
+    std::fprintf(stderr, "uma bench: --ctx-size %lld is smaller than depth + test length %lld\n",
+                 (long long)o.n_ctx, (long long)need_ctx);
+    return 2;
+  }
+  const int64_t n_ctx = o.n_ctx > 0 ? o.n_ctx : need_ctx;
   auto ctx_r = Context::create(m, {.n_ctx = n_ctx, .n_threads = o.n_threads, .kv_type = kv_type});
   if (!ctx_r.ok()) return fail(ctx_r.status().message());
   Context& ctx = **ctx_r;
@@ -297,7 +308,7 @@ int cmd_bench(int argc, char** argv) {
                 bandwidth / (double)bpt, test_label(*first_tg).c_str(), roofline * 100);
   std::printf("time to first token: %.1f ms (%s)\n", ttft_ms,
               first_pp ? test_label(*first_pp).c_str() : "one token");
-  std::printf("peak RSS: %.2f GiB\n", peak_rss / (1024.0 * 1024 * 1024));
+  std::printf("peak RSS: %.2f GiB (context %lld)\n", peak_rss / (1024.0 * 1024 * 1024), (long long)n_ctx);
   return 0;
 }
 
