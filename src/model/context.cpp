@@ -41,7 +41,7 @@ Status Context::alloc_buffers() {
   const HParams& hp = model_.hparams();
   const size_t nb = (size_t)n_batch_;
   const size_t q_dim = (size_t)(hp.n_head * hp.head_dim_k), kv_dim = (size_t)hp.n_embd_k_gqa();
-  const size_t per_thread = (size_t)(n_ctx_ + 2 * hp.head_dim_k);
+  const size_t per_thread = attn_scratch_per_thread(hp, n_ctx_);
   bool ok = x_.resize(nb * hp.n_embd) && xb_.resize(nb * std::max<size_t>(hp.n_embd, q_dim)) &&
             q_.resize(nb * q_dim) && k_.resize(nb * kv_dim) && v_.resize(nb * kv_dim) &&
             att_.resize(nb * q_dim) && hg_.resize(nb * hp.n_ff) && hu_.resize(nb * hp.n_ff) &&

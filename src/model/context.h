@@ -34,6 +34,13 @@ struct BatchToken {
   bool logits;  // return this token's logits
 };
 
+// Attention scratch floats per thread: for the `group` query heads sharing a KV head, a score
+// row of n_ctx, q and an accumulator of head_dim each, and one key's scores (src/plan mirrors it).
+inline size_t attn_scratch_per_thread(const HParams& hp, int64_t n_ctx) {
+  const int64_t group = hp.n_head / hp.n_head_kv;
+  return (size_t)(group * (n_ctx + 2 * hp.head_dim_k) + group);
+}
+
 class Context {
  public:
   static Result<std::unique_ptr<Context>> create(const Model& model, const ContextParams& params);

@@ -86,43 +86,53 @@ void Context::attention(int64_t il, const BatchToken* batch, const int64_t* pos,
   const bool f16 = kv_.type() == DType::F16;
   const float scale = 1.0f / std::sqrt((float)hd);
   const int64_t n_ctx = n_ctx_;
+  // Work items are (token, kv head): the `group` query heads sharing a K/V row are done together,
+  // so each cached row is widened from f16 once for all of them (bit-identical to one at a time).
   // Short contexts of small models are cheaper on one thread than waking the others.
-  const size_t items = (size_t)(n * hp.n_head);
+  const size_t items = (size_t)(n * hp.n_head_kv);
   const bool small = (pos[n - 1] + 1) * n * hp.n_head * hd < (1 << 15);
   pool_.parallel_for(items, small ? items : 1, [&](int ith, size_t b, size_t e) {
-    float* sc = scores_.data() + (size_t)ith * (size_t)(n_ctx + 2 * hd);
-    float* qv = sc + n_ctx;  // q (rounded) [hd]
-    float* acc = qv + hd;    // output accumulator [hd]
+    float* sc = scores_.data() + (size_t)ith * (size_t)attn_scratch_per_thread(hp, n_ctx);
+    float* qv = sc + group * n_ctx;  // q of each head in the group (rounded) [group][hd]
+    float* acc = qv + group * hd;    // output accumulators [group][hd]
+    float* tmp = acc + group * hd;   // one key's scores / probabilities [group]
     for (size_t i = b; i < e; i++) {
-      const int64_t t = (int64_t)i / hp.n_head, h = (int64_t)i % hp.n_head, g = h / group;
+      const int64_t t = (int64_t)i / hp.n_head_kv, g = (int64_t)i % hp.n_head_kv, h0 = g * group;
       const int32_t seq = batch[t].seq;
       const int64_t n_kv = pos[t] + 1;
-      const float* qh = q_.data() + t * q_dim + h * hd;
-      for (int64_t c = 0; c < hd; c++) qv[c] = f16 ? f16_to_f32(f32_to_f16(qh[c])) : qh[c];
+      for (int64_t h = 0; h < group; h++) {
+        const float* qh = q_.data() + t * q_dim + (h0 + h) * hd;
+        for (int64_t c = 0; c < hd; c++) qv[h * hd + c] = f16 ? f16_to_f32(f32_to_f16(qh[c])) : qh[c];
+      }
       for (int64_t j = 0; j < n_kv; j++) {
-        float s = 0.f;
         if (f16) {
           const auto* kr = reinterpret_cast<const uint16_t*>(kv_.k_row(il, seq, j)) + g * hd;
-          s = kernels::dot_f32_f16(qv, kr, hd);
+          kernels::dot_f32_f16_heads(qv, hd, (int)group, kr, hd, tmp);
         } else {
           const auto* kr = reinterpret_cast<const float*>(kv_.k_row(il, seq, j)) + g * hd;
-          for (int64_t c = 0; c < hd; c++) s += qv[c] * kr[c];
+          for (int64_t h = 0; h < group; h++) {
+            float s = 0.f;
+            for (int64_t c = 0; c < hd; c++) s += qv[h * hd + c] * kr[c];
+            tmp[h] = s;
+          }
         }
-        sc[j] = s * scale;
+        for (int64_t h = 0; h < group; h++) sc[h * n_ctx + j] = tmp[h] * scale;
       }
-      kernels::softmax(sc, n_kv);
-      std::memset(acc, 0, sizeof(float) * (size_t)hd);
+      for (int64_t h = 0; h < group; h++) kernels::softmax(sc + h * n_ctx, n_kv);
+      std::memset(acc, 0, sizeof(float) * (size_t)(group * hd));
       for (int64_t j = 0; j < n_kv; j++) {
         if (f16) {
-          const float p = f16_to_f32(f32_to_f16(sc[j]));
+          for (int64_t h = 0; h < group; h++) tmp[h] = f16_to_f32(f32_to_f16(sc[h * n_ctx + j]));
           const auto* vr = reinterpret_cast<const uint16_t*>(kv_.v_row(il, seq, j)) + g * hd;
-          kernels::axpy_f16(p, vr, acc, hd);
+          kernels::axpy_f16_heads(tmp, vr, acc, hd, (int)group, hd);
         } else {
           const auto* vr = reinterpret_cast<const float*>(kv_.v_row(il, seq, j)) + g * hd;
-          for (int64_t c = 0; c < hd; c++) acc[c] += sc[j] * vr[c];
+          for (int64_t h = 0; h < group; h++)
+            for (int64_t c = 0; c < hd; c++) acc[h * hd + c] += sc[h * n_ctx + j] * vr[c];
         }
       }
-      std::memcpy(att_.data() + t * q_dim + h * hd, acc, sizeof(float) * (size_t)hd);
+      for (int64_t h = 0; h < group; h++)
+        std::memcpy(att_.data() + t * q_dim + (h0 + h) * hd, acc + h * hd, sizeof(float) * (size_t)hd);
     }
   });
 }

@@ -4,6 +4,8 @@
 // per token (docs/ARCHITECTURE.md, "The physics the design follows").
 #include "plan/plan.h"
 
+#include "quant/repack.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -111,18 +113,27 @@ MemoryPlan plan_memory(const PlanInput& in) {
     for (const auto& t : m.tensors)
       if (t.name == "token_embd.weight") p.embedding_mapped = t.bytes;
   p.weights -= p.embedding_mapped;
+  if (in.local_repack)
+    for (const auto& t : m.tensors) {
+      const int rows = quant::interleave_rows(t.type);
+      if (rows == 0 || t.n_dims != 2 || t.name == "token_embd.weight" || t.n_rows() % rows) continue;
+      const uint64_t packed = quant::interleaved_group_bytes(t.type, t.ne[0]) * (t.n_rows() / rows);
+      if (packed > t.bytes) p.weights += packed - t.bytes;
+    }
   p.metadata = m.metadata_bytes;
   p.kv = kv_cache_bytes(m, in.n_ctx, in.n_parallel, in.kv_type);
 
-  // Context::alloc_buffers: x, xb, q, k, v, att, hg, hu for n_batch tokens (f32), one score row
-  // of n_ctx + 2·head_dim per thread, and the logits of every sequence in a decode step.
+  // Context::alloc_buffers: x, xb, q, k, v, att, hg, hu for n_batch tokens (f32), per thread the
+  // attention scratch of one KV head's query group (attn_scratch_per_thread: group score rows of
+  // n_ctx, 2·head_dim each, one key's scores), and the logits of every sequence in a decode step.
+  const uint64_t group = m.n_head_kv > 0 ? (uint64_t)(m.n_head / m.n_head_kv) : 1;
   const uint64_t nb = (uint64_t)std::min<int64_t>(in.n_batch, in.n_ctx * in.n_parallel);
   int64_t kv_dim = 0;
   for (const auto& kv : m.kv) kv_dim = std::max(kv_dim, std::max(kv.k_elems, kv.v_elems));
   const uint64_t q_dim = (uint64_t)(m.n_head * m.head_dim), d = (uint64_t)m.n_embd;
   const uint64_t floats =
       nb * (d + std::max(d, q_dim) + 2 * q_dim + 2 * (uint64_t)kv_dim + 2 * (uint64_t)m.n_ff) +
-      (uint64_t)in.n_threads * (uint64_t)(in.n_ctx + 2 * m.head_dim) +
+      (uint64_t)in.n_threads * group * (uint64_t)(in.n_ctx + 2 * m.head_dim + 1) +
       (uint64_t)in.n_parallel * (uint64_t)m.n_vocab;
   // matmul's scratch: the quantized activations of the widest input a batch multiplies.
   uint64_t scratch = 0;
@@ -172,6 +183,7 @@ int64_t max_context(const PlanInput& in, uint64_t usable, int64_t limit) {
 MachineFit fit_machine(const PlanInput& in_arg, const Machine& machine) {
   PlanInput in = in_arg;
   if (machine.cpu_threads > 0) in.n_threads = machine.cpu_threads;
+  if (machine.kind == "local") in.local_repack = true;
   MachineFit f;
   f.usable = machine.usable_bytes;
   f.needed = plan_memory(in).total();
@@ -320,6 +332,7 @@ Result<ContextChoice> choose_local_context(const gguf::GgufFile& file, PlanInput
   auto desc = describe_gguf(file);
   if (!desc.ok()) return desc.status();
   in.model = std::move(desc).value();
+  in.local_repack = true;
   std::string source;
   auto mem = read_local_memory(&source);
   if (!mem.ok()) return mem.status();

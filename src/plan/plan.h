@@ -32,6 +32,10 @@ struct PlanInput {
   // Whether refusals may suggest a quantized KV cache (q8_0). The planner models it; uma's
   // engine does not have it yet, so `uma run` / `uma serve` turn the suggestion off.
   bool suggest_kv_quant = true;
+  // Planning for uma's CPU engine on this machine: matrices it repacks at load (quant/repack.h;
+  // Q4_K tiles are 2.8% larger than the file's blocks) count at their repacked size. Set by
+  // choose_local_context and by fit_machine for `local`.
+  bool local_repack = false;
 };
 
 struct MemoryPlan {

@@ -15,6 +15,8 @@
 #include "quant/quant_gemm.h"
 #include "quant/quant_simd.h"
 #include "quant/repack.h"
+#include "kernels/cpu/vec_f16.h"
+#include "core/f16.h"
 #if defined(__aarch64__)
 #include "quant/quant_neon.h"
 #endif
@@ -281,6 +283,28 @@ TEST_P(X8Kernels, MatchReference) {
         for (size_t i = 0; i < y.size(); ++i)
           ASSERT_NEAR(y[i], ref[i], 2e-6 * mag[i] + 1e-30) << "matmul n_tok=" << n_tok << " at " << i;
       }
+    }
+  }
+}
+
+// Grouped-query attention helpers: m heads against one f16 row equal the one-head calls exactly.
+TEST(Kernels, F16HeadsEqualOneHeadCalls) {
+  for (int64_t n : {64, 72, 128, 5}) {
+    for (int m : {1, 2, 3, 4, 5, 7, 8}) {
+      const std::vector<float> q = random_normal(m * n, (uint32_t)(m * 10 + n), 1.0f);
+      const std::vector<float> kf = random_normal(n, (uint32_t)n, 1.0f);
+      std::vector<uint16_t> k((size_t)n);
+      for (int64_t c = 0; c < n; c++) k[(size_t)c] = f32_to_f16(kf[(size_t)c]);
+      std::vector<float> out((size_t)m, NAN);
+      kernels::dot_f32_f16_heads(q.data(), n, m, k.data(), n, out.data());
+      const std::vector<float> p = random_normal(m, 99, 1.0f);
+      std::vector<float> acc = random_normal(m * n, 7, 1.0f), acc1 = acc;
+      kernels::axpy_f16_heads(p.data(), k.data(), acc.data(), n, m, n);
+      for (int h = 0; h < m; h++) {
+        EXPECT_EQ(out[(size_t)h], kernels::dot_f32_f16(q.data() + h * n, k.data(), n)) << "m=" << m << " n=" << n;
+        kernels::axpy_f16(p[(size_t)h], k.data(), acc1.data() + h * n, n);
+      }
+      EXPECT_EQ(acc, acc1) << "m=" << m << " n=" << n;
     }
   }
 }

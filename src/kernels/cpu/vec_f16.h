@@ -14,4 +14,12 @@ float dot_f32_f16(const float* q, const uint16_t* k, int64_t n);
 // results are bit-identical to it.
 void axpy_f16(float p, const uint16_t* v, float* acc, int64_t n);
 
+// The same for m query heads that share one K/V row (grouped-query attention): each K/V row is
+// widened once for all m. out[h] = dot_f32_f16(q + h * q_stride, k, n), acc + h * acc_stride
+// += p[h] * v, with results bit-identical to the one-head calls.
+void dot_f32_f16_heads(const float* q, int64_t q_stride, int m, const uint16_t* k, int64_t n,
+                       float* out);
+void axpy_f16_heads(const float* p, const uint16_t* v, float* acc, int64_t acc_stride, int m,
+                    int64_t n);
+
 }  // namespace uma::kernels
