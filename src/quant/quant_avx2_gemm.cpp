@@ -486,6 +486,44 @@ UMA_TARGET_AVX2 inline void q8_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
     _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)grp * 8, acc[j]);
 }
 
+
+// The interleaved kernels behind one signature (ysum8: Q4_0's activation block sums, else null).
+struct Q4_0x8Tiles {
+  template <int T>
+  UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* ys) {
+    q4_0_x8_tile<T>(g, grp, t0, nb, ys);
+  }
+};
+struct Q4_Kx8Tiles {
+  template <int T>
+  UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t*) {
+    q4_k_x8_tile<T>(g, grp, t0, nb);
+  }
+};
+struct Q8_0x8Tiles {
+  template <int T>
+  UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t*) {
+    q8_0_x8_tile<T>(g, grp, t0, nb);
+  }
+};
+
+// Loops an interleaved kernel over groups of 8 rows x tokens: tokens in blocks of kTokBlock (their
+// activations stay cached), each group against tiles of 4 tokens (8 unpacked weight vectors and
+// 4 accumulators fill the 16 registers), then single tokens.
+template <class K>
+UMA_TARGET_AVX2 void drive_x8(const GemmArgs& g, int64_t nb, const int32_t* ys) {
+  constexpr int kTT = 4;
+  const int64_t ng = g.nr / 8;
+  for (int64_t tb = 0; tb < g.nt; tb += kTokBlock) {
+    const int64_t te = std::min(g.nt, tb + kTokBlock);
+    for (int64_t grp = 0; grp < ng; ++grp) {
+      int64_t t = tb;
+      for (; t + kTT <= te; t += kTT) K::template tile<kTT>(g, grp, t, nb, ys);
+      for (; t < te; ++t) K::template tile<1>(g, grp, t, nb, ys);
+    }
+  }
+}
+
 }  // namespace
 
 UMA_TARGET_AVX2 void gemm_f32(const GemmArgs& g) { drive<FloatKernel<float>, kTokTile>(g); }
@@ -495,45 +533,15 @@ UMA_TARGET_AVX2 void gemm_q8_0(const GemmArgs& g) { drive<Q8_0Kernel, kTokTile>(
 UMA_TARGET_AVX2 void gemm_q4_k(const GemmArgs& g) { drive<Q4_KKernel, kTokTile>(g); }
 UMA_TARGET_AVX2 void gemm_q6_k(const GemmArgs& g) { drive<Q6_KKernel, kTokTile>(g); }
 
-UMA_TARGET_AVX2 void gemm_q4_k_x8(const GemmArgs& g) {
-  constexpr int kTT = 4;
-  const int64_t nb = g.n / kQK_K, ng = g.nr / 8;
-  for (int64_t tb = 0; tb < g.nt; tb += kTokBlock) {
-    const int64_t te = std::min(g.nt, tb + kTokBlock);
-    for (int64_t grp = 0; grp < ng; ++grp) {
-      int64_t t = tb;
-      for (; t + kTT <= te; t += kTT) q4_k_x8_tile<kTT>(g, grp, t, nb);
-      for (; t < te; ++t) q4_k_x8_tile<1>(g, grp, t, nb);
-    }
-  }
-}
+UMA_TARGET_AVX2 void gemm_q4_k_x8(const GemmArgs& g) { drive_x8<Q4_Kx8Tiles>(g, g.n / kQK_K, nullptr); }
 
-UMA_TARGET_AVX2 void gemm_q8_0_x8(const GemmArgs& g) {
-  constexpr int kTT = 4;
-  const int64_t nb = g.n / kQK8_0, ng = g.nr / 8;
-  for (int64_t tb = 0; tb < g.nt; tb += kTokBlock) {
-    const int64_t te = std::min(g.nt, tb + kTokBlock);
-    for (int64_t grp = 0; grp < ng; ++grp) {
-      int64_t t = tb;
-      for (; t + kTT <= te; t += kTT) q8_0_x8_tile<kTT>(g, grp, t, nb);
-      for (; t < te; ++t) q8_0_x8_tile<1>(g, grp, t, nb);
-    }
-  }
-}
+UMA_TARGET_AVX2 void gemm_q8_0_x8(const GemmArgs& g) { drive_x8<Q8_0x8Tiles>(g, g.n / kQK8_0, nullptr); }
 
 UMA_TARGET_AVX2 void gemm_q4_0_x8(const GemmArgs& g) {
-  constexpr int kTT = 4;  // tokens per tile in prefill: 8 unpacked vectors + 4 accumulators
-  const int64_t nb = g.n / kQK4_0, ng = g.nr / kQ4_0x8Rows;
+  const int64_t nb = g.n / kQK4_0;
   thread_local std::vector<int32_t> ysum8;
   q8_0_block_sums8(g, nb, ysum8);
-  for (int64_t tb = 0; tb < g.nt; tb += kTokBlock) {
-    const int64_t te = std::min(g.nt, tb + kTokBlock);
-    for (int64_t grp = 0; grp < ng; ++grp) {
-      int64_t t = tb;
-      for (; t + kTT <= te; t += kTT) q4_0_x8_tile<kTT>(g, grp, t, nb, ysum8.data());
-      for (; t < te; ++t) q4_0_x8_tile<1>(g, grp, t, nb, ysum8.data());
-    }
-  }
+  drive_x8<Q4_0x8Tiles>(g, nb, ysum8.data());
 }
 
 }  // namespace uma::quant::avx2

@@ -10,16 +10,24 @@
 
 namespace uma::quant {
 
-void repack_q4_0_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_0x8* dst) {
-  const int64_t nb = n_in / kQK4_0;
+namespace {
+// Q4_0 / Q8_0 -> their x8 forms: the 8 rows' scales, then the quant bytes 4 at a time per row.
+template <class In, class Out>
+void repack_legacy_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, Out* dst) {
+  constexpr int kGroups = (int)sizeof(In{}.qs) / 4;
+  const int64_t nb = n_in / 32;
   for (int64_t b = 0; b < nb; b++) {
-    BlockQ4_0x8& out = dst[b];
-    for (int r = 0; r < kQ4_0x8Rows; r++) {
-      const BlockQ4_0& in = reinterpret_cast<const BlockQ4_0*>(src + (size_t)r * row_bytes)[b];
-      out.d[r] = in.d;
-      for (int k = 0; k < 4; k++) std::memcpy(out.qs + 32 * k + 4 * r, in.qs + 4 * k, 4);
+    for (int r = 0; r < 8; r++) {
+      const In& in = reinterpret_cast<const In*>(src + (size_t)r * row_bytes)[b];
+      dst[b].d[r] = in.d;
+      for (int k = 0; k < kGroups; k++) std::memcpy(dst[b].qs + 32 * k + 4 * r, in.qs + 4 * k, 4);
     }
   }
+}
+}  // namespace
+
+void repack_q4_0_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_0x8* dst) {
+  repack_legacy_x8<BlockQ4_0>(src, row_bytes, n_in, dst);
 }
 
 void gemm_q4_0_x8_ref(const GemmArgs& g) {
@@ -59,16 +67,6 @@ void repack_q4_k_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_
     }
   }
 }
-void repack_q8_0_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ8_0x8* dst) {
-  const int64_t nb = n_in / kQK8_0;
-  for (int64_t b = 0; b < nb; b++) {
-    for (int r = 0; r < 8; r++) {
-      const BlockQ8_0& in = reinterpret_cast<const BlockQ8_0*>(src + (size_t)r * row_bytes)[b];
-      dst[b].d[r] = in.d;
-      for (int k = 0; k < 8; k++) std::memcpy(dst[b].qs + 32 * k + 4 * r, in.qs + 4 * k, 4);
-    }
-  }
-}
 }  // namespace
 
 int interleave_rows(DType t) {
@@ -85,7 +83,7 @@ size_t interleaved_group_bytes(DType t, int64_t n_in) {
 void repack_rows_x8(DType t, const uint8_t* src, size_t row_bytes, int64_t n_in, uint8_t* dst) {
   if (t == DType::Q4_0) repack_q4_0_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ4_0x8*>(dst));
   if (t == DType::Q4_K) repack_q4_k_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ4_Kx8*>(dst));
-  if (t == DType::Q8_0) repack_q8_0_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ8_0x8*>(dst));
+  if (t == DType::Q8_0) repack_legacy_x8<BlockQ8_0>(src, row_bytes, n_in, reinterpret_cast<BlockQ8_0x8*>(dst));
 }
 
 void gemm_q8_0_x8_ref(const GemmArgs& g) {
