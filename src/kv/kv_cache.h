@@ -40,6 +40,9 @@ class KvCache {
 
   // Write position `pos` of `seq` in layer il from f32 (converted to the cache type).
   void store(int64_t il, int32_t seq, int64_t pos, const float* k, const float* v);
+  // Bytes from one position's row to the next inside a block (positions p .. p + block_size - 1
+  // with p a multiple of block_size are contiguous), for loops that walk a block at a time.
+  size_t row_stride() const { return (size_t)n_embd_kv_ * elem_; }
   // Raw row pointers (type()-typed elements, n_embd_kv of them).
   const uint8_t* k_row(int64_t il, int32_t seq, int64_t pos) const { return k_.data() + offset(il, seq, pos); }
   const uint8_t* v_row(int64_t il, int32_t seq, int64_t pos) const { return v_.data() + offset(il, seq, pos); }

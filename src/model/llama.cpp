@@ -6,6 +6,7 @@
 // Qwen2 adds q/k/v biases, Qwen3 RMS-normalises each q/k head before RoPE; both rotate NeoX pairs.
 // Refs: Touvron et al. 2023 (LLaMA), Ainslie et al. 2023 (GQA), Qwen2/Qwen3 technical reports.
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 
 #include "core/f16.h"
@@ -104,31 +105,40 @@ void Context::attention(int64_t il, const BatchToken* batch, const int64_t* pos,
         const float* qh = q_.data() + t * q_dim + (h0 + h) * hd;
         for (int64_t c = 0; c < hd; c++) qv[h * hd + c] = f16 ? f16_to_f32(f32_to_f16(qh[c])) : qh[c];
       }
-      for (int64_t j = 0; j < n_kv; j++) {
-        if (f16) {
-          const auto* kr = reinterpret_cast<const uint16_t*>(kv_.k_row(il, seq, j)) + g * hd;
-          kernels::dot_f32_f16_heads(qv, hd, (int)group, kr, hd, tmp);
-        } else {
-          const auto* kr = reinterpret_cast<const float*>(kv_.k_row(il, seq, j)) + g * hd;
-          for (int64_t h = 0; h < group; h++) {
-            float s = 0.f;
-            for (int64_t c = 0; c < hd; c++) s += qv[h * hd + c] * kr[c];
-            tmp[h] = s;
+      // Keys a KV block at a time: rows inside a block are contiguous (no table lookup per key).
+      const int64_t bs = kv_.block_size();
+      const size_t stride = kv_.row_stride();
+      for (int64_t j0 = 0; j0 < n_kv; j0 += bs) {
+        const uint8_t* kb = kv_.k_row(il, seq, j0);
+        for (int64_t j = j0; j < std::min(n_kv, j0 + bs); j++, kb += stride) {
+          if (f16) {
+            kernels::dot_f32_f16_heads(qv, hd, (int)group, reinterpret_cast<const uint16_t*>(kb) + g * hd, hd, tmp);
+          } else {
+            const auto* kr = reinterpret_cast<const float*>(kb) + g * hd;
+            for (int64_t h = 0; h < group; h++) {
+              float s = 0.f;
+              for (int64_t c = 0; c < hd; c++) s += qv[h * hd + c] * kr[c];
+              tmp[h] = s;
+            }
           }
+          for (int64_t h = 0; h < group; h++) sc[h * n_ctx + j] = tmp[h] * scale;
         }
-        for (int64_t h = 0; h < group; h++) sc[h * n_ctx + j] = tmp[h] * scale;
       }
       for (int64_t h = 0; h < group; h++) kernels::softmax(sc + h * n_ctx, n_kv);
       std::memset(acc, 0, sizeof(float) * (size_t)(group * hd));
-      for (int64_t j = 0; j < n_kv; j++) {
-        if (f16) {
-          for (int64_t h = 0; h < group; h++) tmp[h] = f16_to_f32(f32_to_f16(sc[h * n_ctx + j]));
-          const auto* vr = reinterpret_cast<const uint16_t*>(kv_.v_row(il, seq, j)) + g * hd;
-          kernels::axpy_f16_heads(tmp, vr, acc, hd, (int)group, hd);
-        } else {
-          const auto* vr = reinterpret_cast<const float*>(kv_.v_row(il, seq, j)) + g * hd;
-          for (int64_t h = 0; h < group; h++)
-            for (int64_t c = 0; c < hd; c++) acc[h * hd + c] += sc[h * n_ctx + j] * vr[c];
+      if (f16)  // probabilities meet f16 values as f16, as in llama.cpp's f16 mat-mul
+        for (int64_t h = 0; h < group; h++) kernels::round_f16(sc + h * n_ctx, n_kv);
+      for (int64_t j0 = 0; j0 < n_kv; j0 += bs) {
+        const uint8_t* vb = kv_.v_row(il, seq, j0);
+        for (int64_t j = j0; j < std::min(n_kv, j0 + bs); j++, vb += stride) {
+          for (int64_t h = 0; h < group; h++) tmp[h] = sc[h * n_ctx + j];
+          if (f16) {
+            kernels::axpy_f16_heads(tmp, reinterpret_cast<const uint16_t*>(vb) + g * hd, acc, hd, (int)group, hd);
+          } else {
+            const auto* vr = reinterpret_cast<const float*>(vb) + g * hd;
+            for (int64_t h = 0; h < group; h++)
+              for (int64_t c = 0; c < hd; c++) acc[h * hd + c] += tmp[h] * vr[c];
+          }
         }
       }
       for (int64_t h = 0; h < group; h++)

@@ -16,6 +16,7 @@
 #include "quant/quant_simd.h"
 #include "quant/repack.h"
 #include "kernels/cpu/vec_f16.h"
+#include "kernels/cpu/ops.h"
 #include "core/f16.h"
 #if defined(__aarch64__)
 #include "quant/quant_neon.h"
@@ -305,6 +306,34 @@ TEST(Kernels, F16HeadsEqualOneHeadCalls) {
         kernels::axpy_f16(p[(size_t)h], k.data(), acc1.data() + h * n, n);
       }
       EXPECT_EQ(acc, acc1) << "m=" << m << " n=" << n;
+    }
+  }
+}
+
+// softmax and SwiGLU (AVX2 exp where present) against float64 math: within 1e-6 relative, exact
+// zeros far below the maximum, odd lengths for the scalar tail.
+TEST(Kernels, SoftmaxAndSwigluMatchDouble) {
+  for (int64_t n : {1, 7, 8, 33, 4099}) {
+    std::vector<float> x = random_normal(n, (uint32_t)n, 6.0f);
+    if (n > 8) x[3] = -200.0f;  // e^(x - max) underflows: probability 0
+    std::vector<double> ref((size_t)n);
+    double mx = -1e300, sum = 0;
+    for (float v : x) mx = std::max(mx, (double)v);
+    for (int64_t i = 0; i < n; i++) sum += ref[(size_t)i] = std::exp((double)x[(size_t)i] - mx);
+    const std::vector<float> x0 = x;
+    kernels::softmax(x.data(), n);
+    // x - max is a float subtraction (as in the scalar loop): its rounding, |x - max| * 2^-24,
+    // carries into e^(x - max) as relative error.
+    for (int64_t i = 0; i < n; i++) {
+      const double p = ref[(size_t)i] / sum, tol = 1e-6 + std::fabs(x0[(size_t)i] - mx) * 6e-8;
+      ASSERT_NEAR(x[(size_t)i], p, tol * p + 1e-30) << "n=" << n << " i=" << i;
+    }
+    const std::vector<float> g = random_normal(n, (uint32_t)n + 1, 4.0f), u = random_normal(n, 5, 1.0f);
+    std::vector<float> out((size_t)n);
+    kernels::swiglu(g.data(), u.data(), out.data(), n);
+    for (int64_t i = 0; i < n; i++) {
+      const double gd = g[(size_t)i], want = gd / (1.0 + std::exp(-gd)) * u[(size_t)i];
+      ASSERT_NEAR(out[(size_t)i], want, 1e-6 * std::fabs(want) + 1e-30) << "n=" << n << " i=" << i;
     }
   }
 }

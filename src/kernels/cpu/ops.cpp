@@ -1,10 +1,74 @@
-// Scalar implementations of the row ops in ops.h (f32 math, double accumulation where it is cheap
-// and keeps results close to the float64 references).
+// The row ops in ops.h: scalar f32 math with double accumulation where it is cheap and keeps
+// results close to the float64 references; softmax and SwiGLU take an AVX2 exp when the CPU has it.
 #include "kernels/cpu/ops.h"
 
 #include <cmath>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define UMA_OPS_X86 1
+#endif
+
 namespace uma::kernels {
+
+namespace {
+#if UMA_OPS_X86
+#define UMA_TARGET_AVX2 __attribute__((target("avx2,fma")))
+const bool kAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+
+// exp of 8 floats: 2^k * e^r with k = round(x / ln 2), r = x - k ln 2 (two-part ln 2, |r| <= 0.35)
+// and e^r by its Taylor polynomial to r^7 (truncation below 6e-9 relative, so results are within
+// a few float ulps of std::exp). Below -87.3 (where e^x is under FLT_MIN) the result is 0.
+UMA_TARGET_AVX2 inline __m256 exp8(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(-87.3f);
+  const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.7f));
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 5040);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+  return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+}
+
+// x[i] = exp(x[i] - mx) for i < n rounded down to 8; returns their sum (in double, as the
+// scalar loop). The caller does the tail.
+UMA_TARGET_AVX2 double exp_sub_sum_avx2(float* x, int64_t n8, float mx) {
+  const __m256 m = _mm256_set1_ps(mx);
+  __m256d s = _mm256_setzero_pd();
+  for (int64_t i = 0; i < n8; i += 8) {
+    const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+    _mm256_storeu_ps(x + i, e);
+    s = _mm256_add_pd(s, _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(e)),
+                                       _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1))));
+  }
+  alignas(32) double d[4];
+  _mm256_store_pd(d, s);
+  return (d[0] + d[1]) + (d[2] + d[3]);
+}
+
+UMA_TARGET_AVX2 void swiglu_avx2(const float* gate, const float* up, float* out, int64_t n8) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  for (int64_t i = 0; i < n8; i += 8) {
+    const __m256 g = _mm256_loadu_ps(gate + i);
+    const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), g));
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(one, e)), _mm256_loadu_ps(up + i)));
+  }
+}
+#else
+const bool kAvx2 = false;
+double exp_sub_sum_avx2(float*, int64_t, float) { return 0.0; }
+void swiglu_avx2(const float*, const float*, float*, int64_t) {}
+#endif
+}  // namespace
 
 void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) {
   double ss = 0.0;
@@ -30,8 +94,9 @@ void rope(float* x, int32_t pos, const RopeParams& p) {
 void softmax(float* x, int64_t n) {
   float mx = -INFINITY;
   for (int64_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; i++) {
+  const int64_t n8 = kAvx2 ? n / 8 * 8 : 0;
+  double sum = n8 ? exp_sub_sum_avx2(x, n8, mx) : 0.0;
+  for (int64_t i = n8; i < n; i++) {
     x[i] = std::exp(x[i] - mx);
     sum += x[i];
   }
@@ -40,7 +105,9 @@ void softmax(float* x, int64_t n) {
 }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {
-  for (int64_t i = 0; i < n; i++) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+  const int64_t n8 = kAvx2 ? n / 8 * 8 : 0;
+  if (n8) swiglu_avx2(gate, up, out, n8);
+  for (int64_t i = n8; i < n; i++) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
 void add_inplace(float* y, const float* x, int64_t n) {

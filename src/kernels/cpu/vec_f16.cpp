@@ -102,8 +102,18 @@ UMA_TARGET_AVX2 void axpy_heads_avx2(const float* p, const uint16_t* v, float* a
     for (int h = 0; h < m; h++) acc[h * as + c] += p[h] * _cvtsh_ss(v[c]);
 }
 
+UMA_TARGET_AVX2 void round_avx2(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(x + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT)));
+  for (; i < n; i++) x[i] = f16_to_f32(f32_to_f16(x[i]));
+}
+
 const bool kAvx2 = has_avx2_f16c();
 #else
+void round_avx2(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) x[i] = f16_to_f32(f32_to_f16(x[i]));
+}
 constexpr bool kAvx2 = false;
 float dot_avx2(const float* q, const uint16_t* k, int64_t n) { return dot_scalar(q, k, n); }
 void axpy_avx2(float p, const uint16_t* v, float* acc, int64_t n) { axpy_scalar(p, v, acc, n); }
@@ -127,6 +137,14 @@ void axpy_f16(float p, const uint16_t* v, float* acc, int64_t n) {
     axpy_avx2(p, v, acc, n);
   } else {
     axpy_scalar(p, v, acc, n);
+  }
+}
+
+void round_f16(float* x, int64_t n) {
+  if (kAvx2) {
+    round_avx2(x, n);
+  } else {
+    for (int64_t i = 0; i < n; i++) x[i] = f16_to_f32(f32_to_f16(x[i]));
   }
 }
 

@@ -14,6 +14,9 @@ float dot_f32_f16(const float* q, const uint16_t* k, int64_t n);
 // results are bit-identical to it.
 void axpy_f16(float p, const uint16_t* v, float* acc, int64_t n);
 
+// x[i] = f16_to_f32(f32_to_f16(x[i])): rounds to f16 and back (F16C 8 at a time on AVX2).
+void round_f16(float* x, int64_t n);
+
 // The same for m query heads that share one K/V row (grouped-query attention): each K/V row is
 // widened once for all m. out[h] = dot_f32_f16(q + h * q_stride, k, n), acc + h * acc_stride
 // += p[h] * v, with results bit-identical to the one-head calls.
