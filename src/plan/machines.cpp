@@ -249,6 +249,7 @@ Result<BenchCalibration> parse_bench_json(std::string_view text) {
   b.bandwidth_bps = num_or(j, "bandwidth_bytes_per_s", 0);
   b.roofline_fraction = num_or(j, "roofline_fraction", 0);
   b.model = str_or(j, "model");
+  b.type = str_or(j, "type");
   if (!(b.bandwidth_bps > 1e6) || !std::isfinite(b.bandwidth_bps))
     return error(
         "bench result: no usable 'bandwidth_bytes_per_s' (expected uma bench --json output)");
@@ -272,7 +273,8 @@ void fill_local(MachineTable& t, const MemInfo& mi, double measured_bandwidth_bp
       m.bandwidth_bps = bench->bandwidth_bps;
       m.efficiency = bench->roofline_fraction;
       m.efficiency_source = "uma bench roofline fraction on " +
-                            (bench->model.empty() ? std::string("this machine") : bench->model);
+                            (bench->model.empty() ? std::string("this machine") : bench->model) +
+                            (bench->type.empty() ? std::string() : " (" + bench->type + ")");
       m.sources["bandwidth_measured"] = "uma bench result given with --bench";
     } else {
       m.bandwidth_bps = measured_bandwidth_bps;

@@ -81,6 +81,7 @@ struct BenchCalibration {
   double bandwidth_bps = 0;
   double roofline_fraction = 0;
   std::string model;  // the benchmarked file, for the message
+  std::string type;   // its file type ("Q4_K_M"): efficiency depends on the kernels it runs
 };
 Result<BenchCalibration> parse_bench_json(std::string_view json);
 

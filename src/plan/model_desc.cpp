@@ -2,6 +2,8 @@
 // or from a MODEL argument (a path or SHAPE:QUANT), and the per-token byte counts.
 #include "plan/model_desc.h"
 
+#include "quant/ftype_mix.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -113,6 +115,9 @@ Result<ModelDesc> describe_gguf(const gguf::GgufFile& f) {
                : f.name();
   m.quant = "as stored";
   m.source = f.name();
+  if (const gguf::Value* ft = f.find("general.file_type"))
+    if (auto id = ft->as_uint())
+      if (auto t = quant::file_type_from_id(*id)) m.file_type = quant::file_type_name(*t);
 
   auto r_layers = get_dim(f, a + "block_count", std::nullopt, kMaxLayers);
   if (!r_layers.ok()) return fail(r_layers.status());

@@ -37,6 +37,7 @@ struct ModelDesc {
   std::string name;    // "Llama 3.1 70B" or the file's general.name / path
   std::string arch;    // general.architecture: llama, qwen2, qwen3, gemma2, gemma3, phi3, deepseek2
   std::string quant;   // "Q4_K_M", ... or "as stored" for a file
+  std::string file_type;  // a file's general.file_type by llama.cpp's name ("Q4_K_M"), or ""
   std::string source;  // "built-in shape llama3.1-70b (config: URL)" or the file path
   int64_t n_vocab = 0, n_ctx_train = 0, n_embd = 0, n_layer = 0;
   int64_t n_head = 0, n_head_kv = 0, head_dim = 0;

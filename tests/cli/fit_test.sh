@@ -19,6 +19,15 @@ check "70b fits m4-max" 'grep -qE "^m4-max +Apple M4 Max .* yes " "$tmp/70b"'
 check "70b not rtx4090" 'grep -qE "^rtx4090 +NVIDIA RTX 4090 .* no " "$tmp/70b"'
 check "local calibrated by bench" 'has "$tmp/70b" "efficiency 0.80 (uma bench roofline fraction on bench.gguf)"'
 
+# Several --bench results: the one of the model's type calibrates (decode efficiency depends on
+# the type's kernels), else the first.
+printf '{"model":"a.gguf","type":"Q8_0","bandwidth_bytes_per_s":3.0e10,"roofline_fraction":0.7}' >"$tmp/b8.json"
+printf '{"model":"b.gguf","type":"Q4_K_M","bandwidth_bytes_per_s":3.0e10,"roofline_fraction":0.6}' >"$tmp/b4.json"
+"$UMA" fit llama3.1-8b:Q4_K_M --machine local --bench "$tmp/b8.json" --bench "$tmp/b4.json" >"$tmp/typed" 2>&1
+check "bench of the same type chosen" 'has "$tmp/typed" "efficiency 0.60 (uma bench roofline fraction on b.gguf (Q4_K_M))"'
+"$UMA" fit llama3.1-8b:Q6_K --machine local --bench "$tmp/b8.json" --bench "$tmp/b4.json" >"$tmp/untyped" 2>&1
+check "no bench of that type: the first" 'has "$tmp/untyped" "efficiency 0.70 (uma bench roofline fraction on a.gguf (Q8_0))"'
+
 # Llama 3 8B Q4_K_M: 4.58 GiB (4.92 GB); KV at 8K = 1 GiB; 35-60 tok/s on an M3 Max.
 "$UMA" fit llama3-8b:Q4_K_M --ctx 8192 --machine m3-max >"$tmp/8b" 2>&1
 check "8b weights" 'has "$tmp/8b" "weights 4.58 GiB"'

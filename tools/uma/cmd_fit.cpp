@@ -36,7 +36,7 @@ struct FitOptions {
   std::string machine = "all";
   std::string plot;
   std::string min_tps;
-  std::string bench;
+  std::vector<std::string> bench;
   bool json = false;
 };
 
@@ -297,7 +297,9 @@ int cmd_fit(int argc, char** argv) {
                  "write an SVG chart (model size vs predicted tok/s per machine)");
   app.add_option("--min-tps", o.min_tps,
                  "slowest acceptable decode tok/s when choosing the best quant");
-  app.add_option("--bench", o.bench, "a 'uma bench --json' result: calibrates the local machine");
+  app.add_option("--bench", o.bench,
+                 "'uma bench --json' results (repeatable): calibrate the local machine; the one "
+                 "of the model's file type is used, else the first");
   app.footer("Shapes: " + plan::shape_names() + "\nQuant mixes: " + plan::quant_mix_names());
   try {
     app.parse(argc, argv);
@@ -344,15 +346,15 @@ int cmd_fit(int argc, char** argv) {
     if (!table.find(o.machine))
       return usage_error("unknown machine '" + o.machine + "' (known: all, " + table.names() + ")");
   }
-  std::optional<plan::BenchCalibration> bench;
-  if (!o.bench.empty()) {
-    std::ifstream f(o.bench, std::ios::binary);
-    if (!f) return usage_error("--bench: cannot read '" + o.bench + "'");
+  std::vector<plan::BenchCalibration> benches;
+  for (const std::string& path : o.bench) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return usage_error("--bench: cannot read '" + path + "'");
     std::stringstream ss;
     ss << f.rdbuf();
     auto b = plan::parse_bench_json(ss.str());
-    if (!b.ok()) return usage_error("--bench '" + o.bench + "': " + b.status().message());
-    bench = *b;
+    if (!b.ok()) return usage_error("--bench '" + path + "': " + b.status().message());
+    benches.push_back(*b);
   }
 
   auto model = plan::describe_model(o.model);
@@ -361,6 +363,14 @@ int cmd_fit(int argc, char** argv) {
     return 1;
   }
   in.model = std::move(model).value();
+  // Decode efficiency depends on the kernels a file type runs (Q8_0 streams closer to the
+  // bandwidth than Q4_0 on this CPU), so a run of the same type calibrates best.
+  std::optional<plan::BenchCalibration> bench;
+  for (const auto& b : benches)
+    if (!bench && !b.type.empty() &&
+        b.type == (in.model.file_type.empty() ? in.model.quant : in.model.file_type))
+      bench = b;
+  if (!bench && !benches.empty()) bench = benches.front();
 
   // Measure this machine only when it is asked about.
   if (o.machine == "all" || o.machine == "local") {
