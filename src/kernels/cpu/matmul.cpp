@@ -27,32 +27,21 @@ void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n_tok, f
   // Small products are not worth waking the other threads (a wake-up costs microseconds).
   constexpr int64_t kMinParallelMacs = 1 << 16;
   const bool small = w.n_in * w.n_out * n_tok < kMinParallelMacs;
-  if (w.interleave > 0) {
-    // Repacked at load (quant/repack.h): only whole groups of rows, one group per grain.
-    const quant::GemmFn gemm = quant::gemm_x8_fn(w.type);
-    UMA_CHECK(gemm != nullptr && w.interleave == 8 && w.n_out % w.interleave == 0);
-    const size_t group_bytes = quant::interleaved_group_bytes(w.type, w.n_in);
-    pool.parallel_for((size_t)w.n_out, small ? (size_t)w.n_out : (size_t)w.interleave,
-                      [&](int, size_t r0, size_t r1) {
-                        gemm({.n = w.n_in,
-                              .w = w.data + r0 / (size_t)w.interleave * group_bytes,
-                              .w_stride = group_bytes,
-                              .nr = (int64_t)(r1 - r0),
-                              .a = act,
-                              .a_stride = *act_row,
-                              .nt = n_tok,
-                              .out = y + r0,
-                              .ldo = (size_t)w.n_out});
-                      });
-    return;
-  }
-  if (const quant::GemmFn gemm = quant::gemm_fn(w.type)) {
-    // Chunks are whole row tiles, so only the last rows of the matrix take the narrow path.
-    const size_t grain = small ? (size_t)w.n_out : (size_t)quant::kGemmRowTile;
+  // Tile kernels: plain rows (grain: one row tile) or weights repacked at load into groups of
+  // w.interleave rows (quant/repack.h; grain: one group). Chunks are whole tiles/groups, so only
+  // the last rows of a plain matrix take the narrow path.
+  const quant::GemmFn gemm = w.interleave > 0 ? quant::gemm_x8_fn(w.type) : quant::gemm_fn(w.type);
+  UMA_CHECK(w.interleave == 0 || (gemm != nullptr && w.interleave == 8 && w.n_out % 8 == 0));
+  if (gemm) {
+    const size_t unit_rows = w.interleave > 0 ? (size_t)w.interleave : 1;
+    const size_t unit_bytes =
+        w.interleave > 0 ? quant::interleaved_group_bytes(w.type, w.n_in) : w.row_bytes;
+    const size_t grain = small ? (size_t)w.n_out
+                               : (w.interleave > 0 ? unit_rows : (size_t)quant::kGemmRowTile);
     pool.parallel_for((size_t)w.n_out, grain, [&](int, size_t r0, size_t r1) {
       gemm({.n = w.n_in,
-            .w = w.row((int64_t)r0),
-            .w_stride = w.row_bytes,
+            .w = w.data + r0 / unit_rows * unit_bytes,
+            .w_stride = unit_bytes,
             .nr = (int64_t)(r1 - r0),
             .a = act,
             .a_stride = *act_row,
