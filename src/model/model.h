@@ -67,10 +67,11 @@ class Model {
   std::vector<AlignedBuffer<uint8_t>> repacked_;  // owns the interleaved copies MatViews point to
 };
 
-// Copies every matrix the CPU has an interleaved kernel for (Q4_0 and Q4_K with rows a multiple
-// of 8, AVX2) into row-interleaved tiles (quant/repack.h) and points its MatView there; the mapped file
-// pages it came from are released (madvise) so resident memory does not double. Not the token
-// embedding (gathered row by row). UMA_REPACK=0 in the environment turns it off (A/B benches).
+// Copies every matrix the CPU has an interleaved kernel for (Q4_0, Q4_K, Q6_K, Q8_0 with rows a
+// multiple of 8, AVX2) into row-interleaved tiles (quant/repack.h) and points its MatView there; the mapped file
+// pages it came from are released (madvise) so resident memory does not double. The token
+// embedding stays as stored (gathered row by row); a tied output gets its own repacked
+// copy. UMA_REPACK=0 in the environment turns it off (A/B benches).
 Status repack_weights(ModelWeights* w, std::vector<AlignedBuffer<uint8_t>>* store);
 
 }  // namespace uma

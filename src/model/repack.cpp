@@ -1,4 +1,5 @@
-// repack_weights (model.h): Q4_0 / Q4_K matrices into 8-row tiles at load, releasing the file pages.
+// repack_weights (model.h): Q4_0 / Q4_K / Q6_K / Q8_0 matrices into 8-row tiles at load,
+// releasing the file pages as it goes.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -12,12 +13,13 @@ namespace uma {
 
 namespace {
 
-// Drops the resident pages of [p, p + n) of the read-only file mapping (whole pages inside the
-// range only; a neighbour's data may share the edge pages). The kernel re-reads them from the
-// file if anything touches them again, so this only frees memory.
+// Drops the resident pages of [p, p + n) of the read-only file mapping: the start rounds down
+// (so a chunk's last partial page goes with the next chunk), the end rounds down. The mapping is
+// read-only and file-backed: a dropped page that is touched again (a neighbour's data, an
+// embedding row) is simply read back, so this only ever frees memory.
 void release_pages(const uint8_t* p, size_t n) {
   const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-  const uintptr_t b = ((uintptr_t)p + page - 1) & ~(page - 1), e = ((uintptr_t)p + n) & ~(page - 1);
+  const uintptr_t b = (uintptr_t)p & ~(page - 1), e = ((uintptr_t)p + n) & ~(page - 1);
   if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
 }
 
@@ -28,9 +30,18 @@ Status repack_one(kernels::MatView* v, std::vector<AlignedBuffer<uint8_t>>* stor
   const size_t bytes = group * (size_t)(v->n_out / rows);
   AlignedBuffer<uint8_t> buf;
   if (!buf.resize(bytes)) return error("out of memory repacking a " + std::to_string(bytes) + "-byte matrix");
-  for (int64_t r = 0; r < v->n_out; r += rows)
+  // Release the source a few MiB at a time, so the copy and the file's pages of one matrix are
+  // never resident together (peak RSS stays at the repacked size; a 128K-vocab output is 280 MB).
+  const size_t src_bytes = v->row_bytes * (size_t)v->n_out;
+  size_t released = 0;
+  for (int64_t r = 0; r < v->n_out; r += rows) {
     quant::repack_rows_x8(v->type, v->row(r), v->row_bytes, v->n_in, buf.data() + (size_t)(r / rows) * group);
-  release_pages(v->data, v->row_bytes * (size_t)v->n_out);
+    const size_t done = v->row_bytes * (size_t)(r + rows);
+    if (done - released >= (size_t{4} << 20) || done == src_bytes) {
+      release_pages(v->data + released, done - released);
+      released = done;
+    }
+  }
   v->data = buf.data();
   v->interleave = rows;
   store->push_back(std::move(buf));
@@ -44,7 +55,9 @@ Status repack_weights(ModelWeights* w, std::vector<AlignedBuffer<uint8_t>>* stor
   for (auto& L : w->layers)
     for (kernels::MatView* v : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
       UMA_TRY(repack_one(v, store));
-  if (!w->tied_output) UMA_TRY(repack_one(&w->output, store));
+  // A tied output is its own MatView over token_embd's data: the copy serves the output matmul,
+  // the embedding gathers keep reading (and re-faulting the few rows they need from) the file.
+  UMA_TRY(repack_one(&w->output, store));
   return Status::ok();
 }
 

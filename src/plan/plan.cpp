@@ -116,7 +116,8 @@ MemoryPlan plan_memory(const PlanInput& in) {
   if (in.local_repack)
     for (const auto& t : m.tensors) {
       const int rows = quant::interleave_rows(t.type);
-      if (rows == 0 || t.n_dims != 2 || t.name == "token_embd.weight" || t.n_rows() % rows) continue;
+      if (rows == 0 || t.n_dims != 2 || t.n_rows() % rows) continue;
+      if (t.name == "token_embd.weight" && !m.tied_output) continue;  // gathered, not multiplied
       const uint64_t packed = quant::interleaved_group_bytes(t.type, t.ne[0]) * (t.n_rows() / rows);
       if (packed > t.bytes) p.weights += packed - t.bytes;
     }

@@ -487,6 +487,55 @@ UMA_TARGET_AVX2 inline void q8_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
 }
 
 
+// Q6_Kx8 (repack.h): quants already bytes (q + 32), so per 16-element sub-block two pairs of
+// maddubs (<= 2 * 2 * 63 * 128 in int16) meet the rows' scales in two madds; the +32 leaves as
+// 32 * sum_sb scale * bsum, 8 madds of (s, s') pairs against the activation's 16-element sums.
+template <int T>
+UMA_TARGET_AVX2 inline void q6_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb) {
+  const auto* w = reinterpret_cast<const BlockQ6_Kx8*>(g.w + (size_t)grp * g.w_stride);
+  const BlockQ8_K* a[T];
+  for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)(t0 + j) * g.a_stride);
+  const __m256i lo16 = _mm256_set1_epi32(0xFFFF);
+  __m256 acc[T];
+  for (int j = 0; j < T; ++j) acc[j] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ6_Kx8& x = w[b];
+    __m256i isum[T];
+    for (int j = 0; j < T; ++j) isum[j] = _mm256_setzero_si256();
+    for (int sb = 0; sb < 16; ++sb) {
+      int64_t sc8;
+      std::memcpy(&sc8, x.scales[sb], 8);
+      const __m256i v = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(sc8));
+      const __m256i sc = _mm256_or_si256(_mm256_and_si256(v, lo16), _mm256_slli_epi32(v, 16));
+      const __m256i q0 = load256(x.q + 32 * (4 * sb)), q1 = load256(x.q + 32 * (4 * sb + 1));
+      const __m256i q2 = load256(x.q + 32 * (4 * sb + 2)), q3 = load256(x.q + 32 * (4 * sb + 3));
+      for (int j = 0; j < T; ++j) {
+        const int8_t* y = a[j][b].qs + 16 * sb;
+        const __m256i s01 = _mm256_add_epi16(_mm256_maddubs_epi16(q0, bcast4(y)), _mm256_maddubs_epi16(q1, bcast4(y + 4)));
+        const __m256i s23 = _mm256_add_epi16(_mm256_maddubs_epi16(q2, bcast4(y + 8)), _mm256_maddubs_epi16(q3, bcast4(y + 12)));
+        isum[j] = _mm256_add_epi32(isum[j], _mm256_add_epi32(_mm256_madd_epi16(s01, sc), _mm256_madd_epi16(s23, sc)));
+      }
+    }
+    for (int p = 0; p < 8; ++p) {
+      int64_t s0, s1;
+      std::memcpy(&s0, x.scales[2 * p], 8);
+      std::memcpy(&s1, x.scales[2 * p + 1], 8);
+      const __m256i ss = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(_mm_cvtsi64_si128(s0), _mm_cvtsi64_si128(s1)));
+      for (int j = 0; j < T; ++j) {
+        const int16_t* bs = a[j][b].bsums + 2 * p;
+        const int32_t pair = (int32_t)(uint16_t)bs[0] | (int32_t)((uint32_t)(uint16_t)bs[1] << 16);
+        isum[j] = _mm256_sub_epi32(isum[j], _mm256_slli_epi32(_mm256_madd_epi16(ss, _mm256_set1_epi32(pair)), 5));
+      }
+    }
+    const __m256 d = _mm256_cvtph_ps(load128(x.d));
+    for (int j = 0; j < T; ++j)
+      acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(a[j][b].d)), _mm256_cvtepi32_ps(isum[j]), acc[j]);
+  }
+  for (int j = 0; j < T; ++j)
+    _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)grp * 8, acc[j]);
+}
+
+
 // The interleaved kernels behind one signature (ysum8: Q4_0's activation block sums, else null).
 struct Q4_0x8Tiles {
   template <int T>
@@ -498,6 +547,12 @@ struct Q4_Kx8Tiles {
   template <int T>
   UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t*) {
     q4_k_x8_tile<T>(g, grp, t0, nb);
+  }
+};
+struct Q6_Kx8Tiles {
+  template <int T>
+  UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t*) {
+    q6_k_x8_tile<T>(g, grp, t0, nb);
   }
 };
 struct Q8_0x8Tiles {
@@ -535,6 +590,8 @@ UMA_TARGET_AVX2 void gemm_q6_k(const GemmArgs& g) { drive<Q6_KKernel, kTokTile>(
 
 UMA_TARGET_AVX2 void gemm_q4_k_x8(const GemmArgs& g) { drive_x8<Q4_Kx8Tiles>(g, g.n / kQK_K, nullptr); }
 
+UMA_TARGET_AVX2 void gemm_q6_k_x8(const GemmArgs& g) { drive_x8<Q6_Kx8Tiles>(g, g.n / kQK_K, nullptr); }
+
 UMA_TARGET_AVX2 void gemm_q8_0_x8(const GemmArgs& g) { drive_x8<Q8_0x8Tiles>(g, g.n / kQK8_0, nullptr); }
 
 UMA_TARGET_AVX2 void gemm_q4_0_x8(const GemmArgs& g) {
@@ -558,6 +615,7 @@ void gemm_q6_k(const GemmArgs&) {}
 void gemm_q4_0_x8(const GemmArgs&) {}
 void gemm_q4_k_x8(const GemmArgs&) {}
 void gemm_q8_0_x8(const GemmArgs&) {}
+void gemm_q6_k_x8(const GemmArgs&) {}
 }  // namespace uma::quant::avx2
 
 #endif

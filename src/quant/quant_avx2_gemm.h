@@ -15,5 +15,6 @@ void gemm_q6_k(const GemmArgs& g);
 void gemm_q4_0_x8(const GemmArgs& g);  // repack.h layouts
 void gemm_q4_k_x8(const GemmArgs& g);
 void gemm_q8_0_x8(const GemmArgs& g);
+void gemm_q6_k_x8(const GemmArgs& g);
 
 }  // namespace uma::quant::avx2

@@ -67,6 +67,27 @@ void repack_q4_k_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_
     }
   }
 }
+void repack_q6_k_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ6_Kx8* dst) {
+  const int64_t nb = n_in / kQK_K;
+  for (int64_t b = 0; b < nb; b++) {
+    BlockQ6_Kx8& out = dst[b];
+    for (int r = 0; r < 8; r++) {
+      const BlockQ6_K& in = reinterpret_cast<const BlockQ6_K*>(src + (size_t)r * row_bytes)[b];
+      out.d[r] = in.d;
+      for (int sb = 0; sb < 16; sb++) out.scales[sb][r] = in.scales[sb];
+      uint8_t e[256];
+      for (int h = 0; h < 2; h++)
+        for (int l = 0; l < 32; l++) {
+          const uint8_t lo = in.ql[64 * h + l], lo2 = in.ql[64 * h + l + 32], hi = in.qh[32 * h + l];
+          e[128 * h + l] = (uint8_t)((lo & 0x0F) | ((hi & 3) << 4));
+          e[128 * h + l + 32] = (uint8_t)((lo2 & 0x0F) | (((hi >> 2) & 3) << 4));
+          e[128 * h + l + 64] = (uint8_t)((lo >> 4) | (((hi >> 4) & 3) << 4));
+          e[128 * h + l + 96] = (uint8_t)((lo2 >> 4) | (((hi >> 6) & 3) << 4));
+        }
+      for (int g = 0; g < 64; g++) std::memcpy(out.q + 32 * g + 4 * r, e + 4 * g, 4);
+    }
+  }
+}
 }  // namespace
 
 int interleave_rows(DType t) {
@@ -77,6 +98,7 @@ size_t interleaved_group_bytes(DType t, int64_t n_in) {
   if (t == DType::Q4_0) return (size_t)(n_in / kQK4_0) * sizeof(BlockQ4_0x8);
   if (t == DType::Q4_K) return (size_t)(n_in / kQK_K) * sizeof(BlockQ4_Kx8);
   if (t == DType::Q8_0) return (size_t)(n_in / kQK8_0) * sizeof(BlockQ8_0x8);
+  if (t == DType::Q6_K) return (size_t)(n_in / kQK_K) * sizeof(BlockQ6_Kx8);
   return 0;
 }
 
@@ -84,6 +106,31 @@ void repack_rows_x8(DType t, const uint8_t* src, size_t row_bytes, int64_t n_in,
   if (t == DType::Q4_0) repack_q4_0_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ4_0x8*>(dst));
   if (t == DType::Q4_K) repack_q4_k_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ4_Kx8*>(dst));
   if (t == DType::Q8_0) repack_legacy_x8<BlockQ8_0>(src, row_bytes, n_in, reinterpret_cast<BlockQ8_0x8*>(dst));
+  if (t == DType::Q6_K) repack_q6_k_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ6_Kx8*>(dst));
+}
+
+void gemm_q6_k_x8_ref(const GemmArgs& g) {
+  const int64_t nb = g.n / kQK_K;
+  for (int64_t r0 = 0; r0 < g.nr; r0 += 8) {
+    const auto* w = reinterpret_cast<const BlockQ6_Kx8*>(g.w + (size_t)(r0 / 8) * g.w_stride);
+    for (int64_t t = 0; t < g.nt; t++) {
+      const auto* a = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)t * g.a_stride);
+      for (int r = 0; r < 8; r++) {
+        float sum = 0;
+        for (int64_t b = 0; b < nb; b++) {
+          int32_t isum = 0;
+          for (int sb = 0; sb < 16; sb++) {
+            int32_t s = 0;
+            for (int e = 16 * sb; e < 16 * sb + 16; e++)
+              s += ((int)w[b].q[32 * (e / 4) + 4 * r + e % 4] - 32) * a[b].qs[e];
+            isum += s * w[b].scales[sb][r];
+          }
+          sum += f16_to_f32(w[b].d[r]) * a[b].d * (float)isum;
+        }
+        g.out[(size_t)t * g.ldo + (size_t)(r0 + r)] = sum;
+      }
+    }
+  }
 }
 
 void gemm_q8_0_x8_ref(const GemmArgs& g) {
@@ -142,6 +189,7 @@ GemmFn gemm_x8_fn(DType t) {
   if (t == DType::Q4_0) return avx2::gemm_q4_0_x8;
   if (t == DType::Q4_K) return avx2::gemm_q4_k_x8;
   if (t == DType::Q8_0) return avx2::gemm_q8_0_x8;
+  if (t == DType::Q6_K) return avx2::gemm_q6_k_x8;
   return nullptr;
 }
 

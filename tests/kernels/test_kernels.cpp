@@ -340,7 +340,8 @@ TEST(Kernels, SoftmaxAndSwigluMatchDouble) {
 
 INSTANTIATE_TEST_SUITE_P(Kernels, X8Kernels,
                          ::testing::Values(std::make_pair(DType::Q4_K, quant::gemm_q4_k_x8_ref),
-                                           std::make_pair(DType::Q8_0, quant::gemm_q8_0_x8_ref)),
+                                           std::make_pair(DType::Q8_0, quant::gemm_q8_0_x8_ref),
+                                           std::make_pair(DType::Q6_K, quant::gemm_q6_k_x8_ref)),
                          [](const auto& info) { return std::string(dtype_name(info.param.first)); });
 
 }  // namespace
