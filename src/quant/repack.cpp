@@ -30,28 +30,6 @@ void repack_q4_0_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_
   repack_legacy_x8<BlockQ4_0>(src, row_bytes, n_in, dst);
 }
 
-void gemm_q4_0_x8_ref(const GemmArgs& g) {
-  const int64_t nb = g.n / kQK4_0;
-  for (int64_t r0 = 0; r0 < g.nr; r0 += kQ4_0x8Rows) {
-    const auto* w = reinterpret_cast<const BlockQ4_0x8*>(g.w + (size_t)(r0 / kQ4_0x8Rows) * g.w_stride);
-    for (int64_t t = 0; t < g.nt; t++) {
-      const auto* a = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)t * g.a_stride);
-      for (int r = 0; r < kQ4_0x8Rows; r++) {
-        float sum = 0;
-        for (int64_t b = 0; b < nb; b++) {
-          int32_t isum = 0;
-          for (int k = 0; k < 4; k++)
-            for (int j = 0; j < 4; j++) {
-              const uint8_t q = w[b].qs[32 * k + 4 * r + j];
-              isum += ((q & 0x0F) - 8) * a[b].qs[4 * k + j] + ((q >> 4) - 8) * a[b].qs[16 + 4 * k + j];
-            }
-          sum += f16_to_f32(w[b].d[r]) * f16_to_f32(a[b].d) * (float)isum;
-        }
-        g.out[(size_t)t * g.ldo + (size_t)(r0 + r)] = sum;
-      }
-    }
-  }
-}
 
 namespace {
 void repack_q4_k_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_Kx8* dst) {
@@ -109,78 +87,79 @@ void repack_rows_x8(DType t, const uint8_t* src, size_t row_bytes, int64_t n_in,
   if (t == DType::Q6_K) repack_q6_k_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ6_Kx8*>(dst));
 }
 
-void gemm_q6_k_x8_ref(const GemmArgs& g) {
-  const int64_t nb = g.n / kQK_K;
+
+
+
+namespace {
+// The reference loop shared by the x8 layouts: for every group, token and row of the group, the
+// sum over blocks of block_dot(weight block, activation block, row), which returns that block's
+// contribution (integer sums scaled once, like vec_dot_ref).
+template <class W, class A, class BlockDot>
+void gemm_x8_ref(const GemmArgs& g, int64_t block_elems, BlockDot block_dot) {
+  const int64_t nb = g.n / block_elems;
   for (int64_t r0 = 0; r0 < g.nr; r0 += 8) {
-    const auto* w = reinterpret_cast<const BlockQ6_Kx8*>(g.w + (size_t)(r0 / 8) * g.w_stride);
+    const auto* w = reinterpret_cast<const W*>(g.w + (size_t)(r0 / 8) * g.w_stride);
     for (int64_t t = 0; t < g.nt; t++) {
-      const auto* a = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)t * g.a_stride);
+      const auto* a = reinterpret_cast<const A*>(g.a + (size_t)t * g.a_stride);
       for (int r = 0; r < 8; r++) {
         float sum = 0;
-        for (int64_t b = 0; b < nb; b++) {
-          int32_t isum = 0;
-          for (int sb = 0; sb < 16; sb++) {
-            int32_t s = 0;
-            for (int e = 16 * sb; e < 16 * sb + 16; e++)
-              s += ((int)w[b].q[32 * (e / 4) + 4 * r + e % 4] - 32) * a[b].qs[e];
-            isum += s * w[b].scales[sb][r];
-          }
-          sum += f16_to_f32(w[b].d[r]) * a[b].d * (float)isum;
-        }
+        for (int64_t b = 0; b < nb; b++) sum += block_dot(w[b], a[b], r);
         g.out[(size_t)t * g.ldo + (size_t)(r0 + r)] = sum;
       }
     }
   }
+}
+}  // namespace
+
+void gemm_q4_0_x8_ref(const GemmArgs& g) {
+  gemm_x8_ref<BlockQ4_0x8, BlockQ8_0>(g, kQK4_0, [](const BlockQ4_0x8& w, const BlockQ8_0& a, int r) {
+    int32_t isum = 0;
+    for (int k = 0; k < 4; k++)
+      for (int j = 0; j < 4; j++) {
+        const uint8_t q = w.qs[32 * k + 4 * r + j];
+        isum += ((q & 0x0F) - 8) * a.qs[4 * k + j] + ((q >> 4) - 8) * a.qs[16 + 4 * k + j];
+      }
+    return f16_to_f32(w.d[r]) * f16_to_f32(a.d) * (float)isum;
+  });
 }
 
 void gemm_q8_0_x8_ref(const GemmArgs& g) {
-  const int64_t nb = g.n / kQK8_0;
-  for (int64_t r0 = 0; r0 < g.nr; r0 += 8) {
-    const auto* w = reinterpret_cast<const BlockQ8_0x8*>(g.w + (size_t)(r0 / 8) * g.w_stride);
-    for (int64_t t = 0; t < g.nt; t++) {
-      const auto* a = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)t * g.a_stride);
-      for (int r = 0; r < 8; r++) {
-        float sum = 0;
-        for (int64_t b = 0; b < nb; b++) {
-          int32_t isum = 0;
-          for (int k = 0; k < 8; k++)
-            for (int j = 0; j < 4; j++) isum += w[b].qs[32 * k + 4 * r + j] * a[b].qs[4 * k + j];
-          sum += f16_to_f32(w[b].d[r]) * f16_to_f32(a[b].d) * (float)isum;
-        }
-        g.out[(size_t)t * g.ldo + (size_t)(r0 + r)] = sum;
-      }
-    }
-  }
+  gemm_x8_ref<BlockQ8_0x8, BlockQ8_0>(g, kQK8_0, [](const BlockQ8_0x8& w, const BlockQ8_0& a, int r) {
+    int32_t isum = 0;
+    for (int k = 0; k < 8; k++)
+      for (int j = 0; j < 4; j++) isum += w.qs[32 * k + 4 * r + j] * a.qs[4 * k + j];
+    return f16_to_f32(w.d[r]) * f16_to_f32(a.d) * (float)isum;
+  });
 }
 
 void gemm_q4_k_x8_ref(const GemmArgs& g) {
-  const int64_t nb = g.n / kQK_K;
-  for (int64_t r0 = 0; r0 < g.nr; r0 += 8) {
-    const auto* w = reinterpret_cast<const BlockQ4_Kx8*>(g.w + (size_t)(r0 / 8) * g.w_stride);
-    for (int64_t t = 0; t < g.nt; t++) {
-      const auto* a = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)t * g.a_stride);
-      for (int r = 0; r < 8; r++) {
-        float sum = 0;
-        for (int64_t b = 0; b < nb; b++) {
-          int32_t isum = 0, msum = 0;
-          for (int sb = 0; sb < 8; sb++) {
-            const int c = sb / 2, hi = sb % 2;
-            int32_t s = 0;
-            for (int gg = 0; gg < 8; gg++)
-              for (int j = 0; j < 4; j++) {
-                const uint8_t q = w[b].qs[32 * (8 * c + gg) + 4 * r + j];
-                s += (hi ? q >> 4 : q & 0x0F) * a[b].qs[64 * c + 32 * hi + 4 * gg + j];
-              }
-            isum += s * w[b].scales[sb][r];
-            msum += w[b].mins[sb][r] * (a[b].bsums[2 * sb] + a[b].bsums[2 * sb + 1]);
-          }
-          sum += f16_to_f32(w[b].d[r]) * a[b].d * (float)isum -
-                 f16_to_f32(w[b].dmin[r]) * a[b].d * (float)msum;
+  gemm_x8_ref<BlockQ4_Kx8, BlockQ8_K>(g, kQK_K, [](const BlockQ4_Kx8& w, const BlockQ8_K& a, int r) {
+    int32_t isum = 0, msum = 0;
+    for (int sb = 0; sb < 8; sb++) {
+      const int c = sb / 2, hi = sb % 2;
+      int32_t s = 0;
+      for (int gg = 0; gg < 8; gg++)
+        for (int j = 0; j < 4; j++) {
+          const uint8_t q = w.qs[32 * (8 * c + gg) + 4 * r + j];
+          s += (hi ? q >> 4 : q & 0x0F) * a.qs[64 * c + 32 * hi + 4 * gg + j];
         }
-        g.out[(size_t)t * g.ldo + (size_t)(r0 + r)] = sum;
-      }
+      isum += s * w.scales[sb][r];
+      msum += w.mins[sb][r] * (a.bsums[2 * sb] + a.bsums[2 * sb + 1]);
     }
-  }
+    return f16_to_f32(w.d[r]) * a.d * (float)isum - f16_to_f32(w.dmin[r]) * a.d * (float)msum;
+  });
+}
+
+void gemm_q6_k_x8_ref(const GemmArgs& g) {
+  gemm_x8_ref<BlockQ6_Kx8, BlockQ8_K>(g, kQK_K, [](const BlockQ6_Kx8& w, const BlockQ8_K& a, int r) {
+    int32_t isum = 0;
+    for (int sb = 0; sb < 16; sb++) {
+      int32_t s = 0;
+      for (int e = 16 * sb; e < 16 * sb + 16; e++) s += ((int)w.q[32 * (e / 4) + 4 * r + e % 4] - 32) * a.qs[e];
+      isum += s * w.scales[sb][r];
+    }
+    return f16_to_f32(w.d[r]) * a.d * (float)isum;
+  });
 }
 
 GemmFn gemm_x8_fn(DType t) {
