@@ -3,8 +3,8 @@
 // Blocks are independent, so splitting rows across threads gives llama-quantize's exact bytes.
 #include "convert/quantize.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
+#include "core/mapped_file.h"
+
 
 #include <algorithm>
 #include <charconv>
@@ -46,15 +46,6 @@ Result<uint64_t> first_uint(const gguf::GgufFile& f, const std::string& key, uin
   return f.get_uint(key);
 }
 
-// Drops the pages of a source tensor that has been converted, so that the resident size stays
-// at about one tensor even though the whole input is mapped (the pages come back from the file
-// if touched again).
-void release_pages(const uint8_t* p, uint64_t n) {
-  const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-  const uintptr_t b = (uintptr_t)p & ~(page - 1), e = (uintptr_t)p + n;
-  if (e > b) madvise((void*)b, e - b, MADV_DONTNEED);
-}
-
 struct Planned {
   const gguf::TensorInfo* t;
   DType out;
@@ -75,7 +66,7 @@ class TensorConverter {
       if (nbytes != t.nbytes) return error("internal: size mismatch copying '" + t.name + "'");
       std::memcpy(dst, t.data, nbytes);
       advance(t.n_elements());
-      release_pages(t.data, t.nbytes);
+      release_mapped_pages(t.data, t.nbytes);
       return Status::ok();
     }
     const uint64_t src_row = *dtype_row_bytes(t.type, row_len);
@@ -112,7 +103,7 @@ class TensorConverter {
       }
       advance((r1 - r0) * row_len);
     }
-    release_pages(t.data, t.nbytes);
+    release_mapped_pages(t.data, t.nbytes);
     return Status::ok();
   }
 

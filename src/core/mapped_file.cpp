@@ -64,4 +64,10 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
   return mf;
 }
 
+void release_mapped_pages(const void* p, size_t n) {
+  const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  const uintptr_t b = (uintptr_t)p & ~(page - 1), e = ((uintptr_t)p + n) & ~(page - 1);
+  if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+}
+
 }  // namespace uma

@@ -32,4 +32,10 @@ class MappedFile {
   std::string path_;
 };
 
+// Drops the resident pages of [p, p + n) inside a read-only file mapping (start rounded down to
+// a page, end rounded down). Nothing is lost: a dropped page that is touched again (a neighbour's
+// data, an embedding row) is read back from the file. Used after a mapped tensor has been copied
+// or converted, so the process holds about one tensor of the source at a time.
+void release_mapped_pages(const void* p, size_t n);
+
 }  // namespace uma

@@ -1,27 +1,15 @@
 // repack_weights (model.h): Q4_0 / Q4_K / Q6_K / Q8_0 matrices into 8-row tiles at load,
 // releasing the file pages as it goes.
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <cstring>
 
+#include "core/mapped_file.h"
 #include "model/model.h"
 #include "quant/repack.h"
 
 namespace uma {
 
 namespace {
-
-// Drops the resident pages of [p, p + n) of the read-only file mapping: the start rounds down
-// (so a chunk's last partial page goes with the next chunk), the end rounds down. The mapping is
-// read-only and file-backed: a dropped page that is touched again (a neighbour's data, an
-// embedding row) is simply read back, so this only ever frees memory.
-void release_pages(const uint8_t* p, size_t n) {
-  const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-  const uintptr_t b = (uintptr_t)p & ~(page - 1), e = ((uintptr_t)p + n) & ~(page - 1);
-  if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
-}
 
 Status repack_one(kernels::MatView* v, std::vector<AlignedBuffer<uint8_t>>* store) {
   const int rows = v->n_out > 0 && !v->interleave ? quant::interleave_rows(v->type) : 0;
@@ -38,7 +26,7 @@ Status repack_one(kernels::MatView* v, std::vector<AlignedBuffer<uint8_t>>* stor
     quant::repack_rows_x8(v->type, v->row(r), v->row_bytes, v->n_in, buf.data() + (size_t)(r / rows) * group);
     const size_t done = v->row_bytes * (size_t)(r + rows);
     if (done - released >= (size_t{4} << 20) || done == src_bytes) {
-      release_pages(v->data + released, done - released);
+      release_mapped_pages(v->data + released, done - released);
       released = done;
     }
   }

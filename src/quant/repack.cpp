@@ -26,9 +26,6 @@ void repack_legacy_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, Out* d
 }
 }  // namespace
 
-void repack_q4_0_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_0x8* dst) {
-  repack_legacy_x8<BlockQ4_0>(src, row_bytes, n_in, dst);
-}
 
 
 namespace {
@@ -81,7 +78,7 @@ size_t interleaved_group_bytes(DType t, int64_t n_in) {
 }
 
 void repack_rows_x8(DType t, const uint8_t* src, size_t row_bytes, int64_t n_in, uint8_t* dst) {
-  if (t == DType::Q4_0) repack_q4_0_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ4_0x8*>(dst));
+  if (t == DType::Q4_0) repack_legacy_x8<BlockQ4_0>(src, row_bytes, n_in, reinterpret_cast<BlockQ4_0x8*>(dst));
   if (t == DType::Q4_K) repack_q4_k_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ4_Kx8*>(dst));
   if (t == DType::Q8_0) repack_legacy_x8<BlockQ8_0>(src, row_bytes, n_in, reinterpret_cast<BlockQ8_0x8*>(dst));
   if (t == DType::Q6_K) repack_q6_k_x8(src, row_bytes, n_in, reinterpret_cast<BlockQ6_Kx8*>(dst));
@@ -172,9 +169,5 @@ GemmFn gemm_x8_fn(DType t) {
   return nullptr;
 }
 
-GemmFn gemm_q4_0_x8_fn() {
-  static const bool has_avx2 = avx2::cpu_supported();
-  return has_avx2 ? avx2::gemm_q4_0_x8 : nullptr;
-}
 
 }  // namespace uma::quant

@@ -59,20 +59,16 @@ size_t interleaved_group_bytes(DType t, int64_t n_in);
 // Repacks the 8 rows at src (row_bytes apart) into one group at dst; t is Q4_0, Q4_K, Q8_0 or Q6_K.
 void repack_rows_x8(DType t, const uint8_t* src, size_t row_bytes, int64_t n_in, uint8_t* dst);
 
-// Repacks 8 plain Q4_0 rows (row r at src + r * row_bytes, n_in elements each) into one group
-// of n_in / 32 BlockQ4_0x8 at dst. n_in must be a multiple of 32.
-void repack_q4_0_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ4_0x8* dst);
 
-// GemmArgs over Q4_0x8 weights: w is the group holding row 0 (nr a multiple of 8), w_stride the
-// bytes of one 8-row group, activations Q8_0 as for Q4_0. The scalar reference (integer block
-// sums like vec_dot_ref, so results equal the plain kernel's up to float rounding) and the
-// fastest kernel this CPU has (null when it has none; callers then keep the plain layout).
-void gemm_q4_0_x8_ref(const GemmArgs& g);
-GemmFn gemm_q4_0_x8_fn();
+// GemmArgs over x8 weights: w is the group holding row 0 (nr a multiple of 8), w_stride the bytes
+// of one 8-row group, activations of the weight type's vec_dot_type. The scalar references
+// (integer block sums like vec_dot_ref, so results equal the plain kernels' up to float rounding):
+void gemm_q4_0_x8_ref(const GemmArgs& g);  // Q8_0 activations
 void gemm_q4_k_x8_ref(const GemmArgs& g);  // Q8_K activations
 void gemm_q8_0_x8_ref(const GemmArgs& g);
 void gemm_q6_k_x8_ref(const GemmArgs& g);  // Q8_K activations
-// The kernel for interleaved weights of type t on this CPU (null when none).
+// The kernel for interleaved weights of type t on this CPU (null when none: callers then keep
+// the plain layout).
 GemmFn gemm_x8_fn(DType t);
 
 }  // namespace uma::quant

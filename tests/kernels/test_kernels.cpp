@@ -193,61 +193,9 @@ TEST(Kernels, MatmulMatchesPerRowReference) {
   }
 }
 
-// Q4_0x8 (repack.h): the scalar reference and this CPU's kernel on repacked rows equal the plain
-// per-row reference, for every token-tile edge (1..9 tokens) and 8, 16 and 40 rows; and
-// kernels::matmul over a repacked view with threads.
-std::vector<uint8_t> repack_rows(const Problem& p) {
-  std::vector<uint8_t> packed(p.w.size());
-  for (int64_t r = 0; r < p.rows; r += quant::kQ4_0x8Rows)
-    quant::repack_q4_0_x8(p.w.data() + p.w_row * (size_t)r, p.w_row, p.n,
-                          reinterpret_cast<quant::BlockQ4_0x8*>(packed.data() + p.w_row * (size_t)r));
-  return packed;
-}
-
-TEST(Kernels, Q4_0x8MatchesReference) {
-  std::vector<std::pair<const char*, quant::GemmFn>> fns = {{"ref", quant::gemm_q4_0_x8_ref}};
-  if (quant::GemmFn f = quant::gemm_q4_0_x8_fn()) fns.push_back({"simd", f});
-  std::printf("Q4_0x8 kernel on this CPU: %s\n", fns.size() > 1 ? "yes" : "no (reference only)");
-  for (int64_t rows : {8, 16, 40}) {
-    for (int64_t n_tok : {1, 2, 3, 4, 5, 9, 70}) {
-      for (float scale : {0.02f, 3.0f}) {
-        const int64_t n = 32 * 37;
-        const Problem p = make_problem(DType::Q4_0, n, rows, n_tok, scale, (uint32_t)(rows * 31 + n_tok));
-        const std::vector<uint8_t> packed = repack_rows(p);
-        std::vector<double> ref, mag;
-        reference(DType::Q4_0, p, ref, mag);
-        for (const auto& [name, fn] : fns) {
-          std::vector<float> out((size_t)(rows * n_tok), NAN);
-          fn({.n = n, .w = packed.data(), .w_stride = p.w_row * quant::kQ4_0x8Rows, .nr = rows,
-              .a = p.act.data(), .a_stride = p.a_row, .nt = n_tok, .out = out.data(),
-              .ldo = (size_t)rows});
-          for (size_t i = 0; i < out.size(); ++i)
-            ASSERT_NEAR(out[i], ref[i], 2e-6 * mag[i] + 1e-30)
-                << name << " rows=" << rows << " n_tok=" << n_tok << " at " << i;
-        }
-      }
-    }
-  }
-  if (quant::gemm_q4_0_x8_fn() == nullptr) return;
-  ThreadPool pool(2);
-  // (Q4_0 view below; Q4_K in Q4_Kx8MatchesReference.)
-  kernels::MatmulScratch scratch;
-  for (int64_t n_tok : {1, 17}) {
-    const int64_t rows = 136, n = 256;
-    const Problem p = make_problem(DType::Q4_0, n, rows, n_tok, 1.0f, (uint32_t)n_tok);
-    const std::vector<uint8_t> packed = repack_rows(p);
-    std::vector<double> ref, mag;
-    reference(DType::Q4_0, p, ref, mag);
-    const kernels::MatView view{.type = DType::Q4_0, .data = packed.data(), .n_in = n,
-                                .n_out = rows, .row_bytes = p.w_row, .interleave = 8};
-    std::vector<float> y((size_t)(rows * n_tok), NAN);
-    kernels::matmul(pool, view, p.xf.data(), n_tok, y.data(), scratch);
-    for (size_t i = 0; i < y.size(); ++i)
-      ASSERT_NEAR(y[i], ref[i], 2e-6 * mag[i] + 1e-30) << "matmul n_tok=" << n_tok << " at " << i;
-  }
-}
-
-// Q4_Kx8 and Q8_0x8 likewise (reference and this CPU's kernel, then kernels::matmul).
+// The x8 layouts (repack.h): the scalar reference and this CPU's kernel on repacked rows equal
+// the plain per-row reference for every token-tile edge (1..5, 9, and past the 64-token block),
+// then kernels::matmul over a repacked view with two threads.
 class X8Kernels : public ::testing::TestWithParam<std::pair<DType, quant::GemmFn>> {};
 
 TEST_P(X8Kernels, MatchReference) {
@@ -257,7 +205,7 @@ TEST_P(X8Kernels, MatchReference) {
   const size_t n = 256 * 3;
   const size_t group = quant::interleaved_group_bytes(t, (int64_t)n);
   for (int64_t rows : {8, 24}) {
-    for (int64_t n_tok : {1, 2, 3, 5, 70}) {
+    for (int64_t n_tok : {1, 2, 3, 4, 5, 9, 70}) {
       for (float scale : {0.02f, 3.0f}) {
         const Problem p = make_problem(t, (int64_t)n, rows, n_tok, scale, (uint32_t)(rows * 7 + n_tok));
         std::vector<uint8_t> packed(group * (size_t)(rows / 8));
@@ -339,7 +287,8 @@ TEST(Kernels, SoftmaxAndSwigluMatchDouble) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, X8Kernels,
-                         ::testing::Values(std::make_pair(DType::Q4_K, quant::gemm_q4_k_x8_ref),
+                         ::testing::Values(std::make_pair(DType::Q4_0, quant::gemm_q4_0_x8_ref),
+                                           std::make_pair(DType::Q4_K, quant::gemm_q4_k_x8_ref),
                                            std::make_pair(DType::Q8_0, quant::gemm_q8_0_x8_ref),
                                            std::make_pair(DType::Q6_K, quant::gemm_q6_k_x8_ref)),
                          [](const auto& info) { return std::string(dtype_name(info.param.first)); });
