@@ -15,24 +15,27 @@ uint64_t KvCache::bytes_needed(int64_t n_layer, int64_t n_tokens, int64_t n_embd
   return 2ull * (uint64_t)n_layer * (uint64_t)n_tokens * (uint64_t)n_embd_kv * elem;
 }
 
-Result<KvCache> KvCache::create(int64_t n_layer, int64_t n_embd_kv, int64_t n_blocks, int32_t n_seq,
-                                DType type, int64_t block_size) {
+Result<KvCache> KvCache::create(int64_t n_layer, int64_t n_head_kv, int64_t head_dim, int64_t n_blocks,
+                                int32_t n_seq, DType type, int64_t block_size) {
   if (type != DType::F32 && type != DType::F16)
     return error("KV cache type " + std::string(dtype_name(type)) + " is not supported (use f16 or f32)");
-  if (n_blocks <= 0 || block_size <= 0 || n_seq <= 0 || n_blocks > INT32_MAX)
+  if (n_blocks <= 0 || block_size <= 0 || n_seq <= 0 || n_blocks > INT32_MAX || n_head_kv <= 0 || head_dim <= 0)
     return error("KV cache: invalid geometry (" + std::to_string(n_blocks) + " blocks of " +
                  std::to_string(block_size) + ", " + std::to_string(n_seq) + " sequences)");
   KvCache c;
   c.type_ = type;
   c.n_layer_ = n_layer;
-  c.n_embd_kv_ = n_embd_kv;
+  c.n_head_kv_ = n_head_kv;
+  c.head_dim_ = head_dim;
   c.n_blocks_ = n_blocks;
   c.block_size_ = block_size;
   c.elem_ = type == DType::F32 ? 4 : 2;
-  const uint64_t half = bytes_needed(n_layer, n_blocks * block_size, n_embd_kv, type) / 2;
-  if (!c.k_.resize(half) || !c.v_.resize(half))
+  const uint64_t half = bytes_needed(n_layer, n_blocks * block_size, n_head_kv * head_dim, type) / 2;
+  if (!c.k_.allocate(half) || !c.v_.allocate(half))
     return error("cannot allocate the KV cache: " + std::to_string(2 * half / (1024 * 1024)) +
                  " MiB needed for " + std::to_string(n_blocks * block_size) + " positions");
+  std::memset(c.k_.data(), 0, half);  // commit the pool now (see kv_cache.h)
+  std::memset(c.v_.data(), 0, half);
   c.tables_.resize((size_t)n_seq);
   c.free_.reserve((size_t)n_blocks);
   for (int64_t b = n_blocks - 1; b >= 0; b--) c.free_.push_back((int32_t)b);  // pop gives 0, 1, ...
@@ -66,18 +69,24 @@ void KvCache::truncate(int32_t seq, int64_t n_tokens) {
 }
 
 void KvCache::store(int64_t il, int32_t seq, int64_t pos, const float* k, const float* v) {
-  uint8_t* kd = k_.data() + offset(il, seq, pos);
-  uint8_t* vd = v_.data() + offset(il, seq, pos);
-  if (type_ == DType::F32) {
-    std::memcpy(kd, k, (size_t)n_embd_kv_ * 4);
-    std::memcpy(vd, v, (size_t)n_embd_kv_ * 4);
-    return;
-  }
-  auto* k16 = reinterpret_cast<uint16_t*>(kd);
-  auto* v16 = reinterpret_cast<uint16_t*>(vd);
-  for (int64_t i = 0; i < n_embd_kv_; i++) {
-    k16[i] = f32_to_f16(k[i]);
-    v16[i] = f32_to_f16(v[i]);
+  const int64_t block = tables_[(size_t)seq][(size_t)(pos / block_size_)];
+  const size_t at = (size_t)block * block_bytes() + (size_t)(pos % block_size_) * pos_stride();
+  for (int64_t h = 0; h < n_head_kv_; h++) {
+    uint8_t* kd = k_.data() + head_offset(il, h) + at;
+    uint8_t* vd = v_.data() + head_offset(il, h) + at;
+    const float* kh = k + h * head_dim_;
+    const float* vh = v + h * head_dim_;
+    if (type_ == DType::F32) {
+      std::memcpy(kd, kh, (size_t)head_dim_ * 4);
+      std::memcpy(vd, vh, (size_t)head_dim_ * 4);
+      continue;
+    }
+    auto* k16 = reinterpret_cast<uint16_t*>(kd);
+    auto* v16 = reinterpret_cast<uint16_t*>(vd);
+    for (int64_t i = 0; i < head_dim_; i++) {
+      k16[i] = f32_to_f16(kh[i]);
+      v16[i] = f32_to_f16(vh[i]);
+    }
   }
 }
 

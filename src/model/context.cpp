@@ -29,7 +29,7 @@ Result<std::unique_ptr<Context>> Context::create(const Model& model, const Conte
   const int64_t bs = KvCache::kDefaultBlockSize;
   const int64_t kv_tokens = params.kv_tokens > 0 ? params.kv_tokens : n_ctx * params.n_seq;
   if (kv_tokens > (int64_t)1 << 26) return error("KV pool of " + std::to_string(kv_tokens) + " positions is too large");
-  auto kv = KvCache::create(hp.n_layer, hp.n_embd_k_gqa(), (kv_tokens + bs - 1) / bs, params.n_seq,
+  auto kv = KvCache::create(hp.n_layer, hp.n_head_kv, hp.head_dim_k, (kv_tokens + bs - 1) / bs, params.n_seq,
                             params.kv_type, bs);
   if (!kv.ok()) return kv.status();
   c->kv_ = std::move(kv).value();

@@ -11,7 +11,7 @@
 
 #include "core/f16.h"
 #include "kernels/cpu/ops.h"
-#include "kernels/cpu/vec_f16.h"
+#include "kernels/cpu/attention.h"
 #include "model/context.h"
 
 namespace uma {
@@ -87,16 +87,14 @@ void Context::attention(int64_t il, const BatchToken* batch, const int64_t* pos,
   const bool f16 = kv_.type() == DType::F16;
   const float scale = 1.0f / std::sqrt((float)hd);
   const int64_t n_ctx = n_ctx_;
-  // Work items are (token, kv head): the `group` query heads sharing a K/V row are done together,
-  // so each cached row is widened from f16 once for all of them (bit-identical to one at a time).
+  // Work items are (token, kv head): the `group` query heads sharing a K/V row are done together
+  // (kernels/cpu/attention.h), so each cached row is read once for all of them.
   // Short contexts of small models are cheaper on one thread than waking the others.
   const size_t items = (size_t)(n * hp.n_head_kv);
   const bool small = (pos[n - 1] + 1) * n * hp.n_head * hd < (1 << 15);
   pool_.parallel_for(items, small ? items : 1, [&](int ith, size_t b, size_t e) {
     float* sc = scores_.data() + (size_t)ith * (size_t)attn_scratch_per_thread(hp, n_ctx);
     float* qv = sc + group * n_ctx;  // q of each head in the group (rounded) [group][hd]
-    float* acc = qv + group * hd;    // output accumulators [group][hd]
-    float* tmp = acc + group * hd;   // one key's scores / probabilities [group]
     for (size_t i = b; i < e; i++) {
       const int64_t t = (int64_t)i / hp.n_head_kv, g = (int64_t)i % hp.n_head_kv, h0 = g * group;
       const int32_t seq = batch[t].seq;
@@ -105,44 +103,10 @@ void Context::attention(int64_t il, const BatchToken* batch, const int64_t* pos,
         const float* qh = q_.data() + t * q_dim + (h0 + h) * hd;
         for (int64_t c = 0; c < hd; c++) qv[h * hd + c] = f16 ? f16_to_f32(f32_to_f16(qh[c])) : qh[c];
       }
-      // Keys a KV block at a time: rows inside a block are contiguous (no table lookup per key).
-      const int64_t bs = kv_.block_size();
-      const size_t stride = kv_.row_stride();
-      for (int64_t j0 = 0; j0 < n_kv; j0 += bs) {
-        const uint8_t* kb = kv_.k_row(il, seq, j0);
-        for (int64_t j = j0; j < std::min(n_kv, j0 + bs); j++, kb += stride) {
-          if (f16) {
-            kernels::dot_f32_f16_heads(qv, hd, (int)group, reinterpret_cast<const uint16_t*>(kb) + g * hd, hd, tmp);
-          } else {
-            const auto* kr = reinterpret_cast<const float*>(kb) + g * hd;
-            for (int64_t h = 0; h < group; h++) {
-              float s = 0.f;
-              for (int64_t c = 0; c < hd; c++) s += qv[h * hd + c] * kr[c];
-              tmp[h] = s;
-            }
-          }
-          for (int64_t h = 0; h < group; h++) sc[h * n_ctx + j] = tmp[h] * scale;
-        }
-      }
-      for (int64_t h = 0; h < group; h++) kernels::softmax(sc + h * n_ctx, n_kv);
-      std::memset(acc, 0, sizeof(float) * (size_t)(group * hd));
-      if (f16)  // probabilities meet f16 values as f16, as in llama.cpp's f16 mat-mul
-        for (int64_t h = 0; h < group; h++) kernels::round_f16(sc + h * n_ctx, n_kv);
-      for (int64_t j0 = 0; j0 < n_kv; j0 += bs) {
-        const uint8_t* vb = kv_.v_row(il, seq, j0);
-        for (int64_t j = j0; j < std::min(n_kv, j0 + bs); j++, vb += stride) {
-          for (int64_t h = 0; h < group; h++) tmp[h] = sc[h * n_ctx + j];
-          if (f16) {
-            kernels::axpy_f16_heads(tmp, reinterpret_cast<const uint16_t*>(vb) + g * hd, acc, hd, (int)group, hd);
-          } else {
-            const auto* vr = reinterpret_cast<const float*>(vb) + g * hd;
-            for (int64_t h = 0; h < group; h++)
-              for (int64_t c = 0; c < hd; c++) acc[h * hd + c] += tmp[h] * vr[c];
-          }
-        }
-      }
-      for (int64_t h = 0; h < group; h++)
-        std::memcpy(att_.data() + t * q_dim + (h0 + h) * hd, acc + h * hd, sizeof(float) * (size_t)hd);
+      const kernels::KvView kv{kv_.k_head(il, g), kv_.v_head(il, g), kv_.table(seq), kv_.block_size(),
+                               kv_.block_bytes(), kv_.pos_stride()};
+      float* out = att_.data() + t * q_dim + h0 * hd;
+      (f16 ? kernels::attend_f16 : kernels::attend_f32)(qv, hd, (int)group, hd, scale, kv, n_kv, sc, n_ctx, out, hd);
     }
   });
 }

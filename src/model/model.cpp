@@ -123,9 +123,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
 }
 
 uint64_t Model::repacked_bytes() const {
-  uint64_t n = 0;
-  for (const auto& b : repacked_) n += b.size();
-  return n;
+  return repacked_.size();
 }
 
 uint64_t Model::weight_bytes() const {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/aligned_buffer.h"
+#include "core/huge_buffer.h"
 #include "core/status.h"
 #include "gguf/gguf.h"
 #include "kernels/cpu/matmul.h"
@@ -64,14 +65,15 @@ class Model {
   ArchTraits traits_;
   ModelWeights w_;
   std::unique_ptr<Tokenizer> tok_;
-  std::vector<AlignedBuffer<uint8_t>> repacked_;  // owns the interleaved copies MatViews point to
+  HugeBuffer repacked_;  // owns the interleaved copies MatViews point to (one arena)
 };
 
 // Copies every matrix the CPU has an interleaved kernel for (Q4_0, Q4_K, Q6_K, Q8_0 with rows a
 // multiple of 8, AVX2) into row-interleaved tiles (quant/repack.h) and points its MatView there; the mapped file
 // pages it came from are released (madvise) so resident memory does not double. The token
 // embedding stays as stored (gathered row by row); a tied output gets its own repacked
-// copy. UMA_REPACK=0 in the environment turns it off (A/B benches).
-Status repack_weights(ModelWeights* w, std::vector<AlignedBuffer<uint8_t>>* store);
+// copy. All copies live in one huge-page arena (core/huge_buffer.h). UMA_REPACK=0 in the
+// environment turns repacking off (A/B benches).
+Status repack_weights(ModelWeights* w, HugeBuffer* store);
 
 }  // namespace uma

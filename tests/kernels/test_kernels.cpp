@@ -15,7 +15,7 @@
 #include "quant/quant_gemm.h"
 #include "quant/quant_simd.h"
 #include "quant/repack.h"
-#include "kernels/cpu/vec_f16.h"
+#include "kernels/cpu/attention.h"
 #include "kernels/cpu/ops.h"
 #include "core/f16.h"
 #if defined(__aarch64__)
@@ -236,24 +236,79 @@ TEST_P(X8Kernels, MatchReference) {
   }
 }
 
-// Grouped-query attention helpers: m heads against one f16 row equal the one-head calls exactly.
-TEST(Kernels, F16HeadsEqualOneHeadCalls) {
-  for (int64_t n : {64, 72, 128, 5}) {
-    for (int m : {1, 2, 3, 4, 5, 7, 8}) {
-      const std::vector<float> q = random_normal(m * n, (uint32_t)(m * 10 + n), 1.0f);
-      const std::vector<float> kf = random_normal(n, (uint32_t)n, 1.0f);
-      std::vector<uint16_t> k((size_t)n);
-      for (int64_t c = 0; c < n; c++) k[(size_t)c] = f32_to_f16(kf[(size_t)c]);
-      std::vector<float> out((size_t)m, NAN);
-      kernels::dot_f32_f16_heads(q.data(), n, m, k.data(), n, out.data());
-      const std::vector<float> p = random_normal(m, 99, 1.0f);
-      std::vector<float> acc = random_normal(m * n, 7, 1.0f), acc1 = acc;
-      kernels::axpy_f16_heads(p.data(), k.data(), acc.data(), n, m, n);
-      for (int h = 0; h < m; h++) {
-        EXPECT_EQ(out[(size_t)h], kernels::dot_f32_f16(q.data() + h * n, k.data(), n)) << "m=" << m << " n=" << n;
-        kernels::axpy_f16(p[(size_t)h], k.data(), acc1.data() + h * n, n);
+// Attention of a head group over a paged KV cache (attention.h): the AVX2 kernel and the scalar
+// reference against float64 math on a shuffled block table, with odd lengths (partial blocks),
+// group sizes 1-8 and head dims on and off the 8-lane path. Probabilities are rounded to f16
+// before they meet V (as in llama.cpp), so a score that differs in its last bit can move one p by
+// 2^-11 relative: the bound is 2^-10 * sum_j p_j |v_j| per element, plus float noise.
+TEST(Kernels, AttentionMatchesFloat64) {
+  for (int64_t bs : {32, 16}) {
+    for (int64_t hd : {64, 128, 72, 20}) {
+      for (int group : {1, 2, 3, 4, 5, 8}) {
+        for (int64_t n_kv : {1, 31, 32, 33, 100, 301}) {
+          const int64_t n_kv_heads = 2, head = 1;  // rows hold 2 KV heads; attend to the second
+          const int64_t nblk = (n_kv + bs - 1) / bs + 3, row = n_kv_heads * hd;
+          const uint32_t seed = (uint32_t)(bs * 7919 + hd * 131 + group * 17 + n_kv);
+          std::vector<int32_t> table((size_t)nblk);
+          // A permutation: reverse order, so consecutive positions' blocks are far apart.
+          for (int64_t b = 0; b < nblk; b++) table[(size_t)b] = (int32_t)(nblk - 1 - b);
+          const std::vector<float> kf = random_normal(nblk * bs * row, seed, 1.0f);
+          const std::vector<float> vf = random_normal(nblk * bs * row, seed + 1, 1.0f);
+          std::vector<uint16_t> k16(kf.size()), v16(vf.size());
+          for (size_t i = 0; i < kf.size(); i++) k16[i] = f32_to_f16(kf[i]), v16[i] = f32_to_f16(vf[i]);
+          std::vector<float> q = random_normal(group * hd, seed + 2, 1.0f);
+          for (float& x : q) x = f16_to_f32(f32_to_f16(x));
+          const float scale = 1.0f / std::sqrt((float)hd);
+          // float64 truth: K/V at their stored values, p unrounded.
+          auto kv_at = [&](const std::vector<float>& src, const std::vector<uint16_t>& s16, bool f16,
+                           int64_t j, int64_t c) {
+            const size_t i = (size_t)((table[(size_t)(j / bs)] * bs + j % bs) * row + head * hd + c);
+            return f16 ? (double)f16_to_f32(s16[i]) : (double)src[i];
+          };
+          for (bool f16 : {true, false}) {
+            std::vector<double> exact((size_t)(group * hd), 0.0), bound((size_t)(group * hd), 0.0);
+            for (int h = 0; h < group; h++) {
+              std::vector<double> s((size_t)n_kv);
+              double mx = -1e300, sum = 0;
+              for (int64_t j = 0; j < n_kv; j++) {
+                double d = 0;
+                for (int64_t c = 0; c < hd; c++) d += (double)q[(size_t)(h * hd + c)] * kv_at(kf, k16, f16, j, c);
+                s[(size_t)j] = d * scale;
+                mx = std::max(mx, s[(size_t)j]);
+              }
+              for (double& x : s) sum += x = std::exp(x - mx);
+              for (int64_t j = 0; j < n_kv; j++)
+                for (int64_t c = 0; c < hd; c++) {
+                  const double p = s[(size_t)j] / sum, v = kv_at(vf, v16, f16, j, c);
+                  exact[(size_t)(h * hd + c)] += p * v;
+                  bound[(size_t)(h * hd + c)] += p * std::fabs(v);
+                }
+            }
+            const size_t es = f16 ? 2 : 4;
+            const uint8_t* kb = f16 ? reinterpret_cast<const uint8_t*>(k16.data()) : reinterpret_cast<const uint8_t*>(kf.data());
+            const uint8_t* vb = f16 ? reinterpret_cast<const uint8_t*>(v16.data()) : reinterpret_cast<const uint8_t*>(vf.data());
+            const kernels::KvView kv{kb + head * hd * es, vb + head * hd * es, table.data(), bs,
+                                     (size_t)(bs * row) * es, (size_t)row * es};
+            using Fn = void (*)(const float*, int64_t, int, int64_t, float, const kernels::KvView&, int64_t, float*,
+                                int64_t, float*, int64_t);
+            const std::vector<std::pair<const char*, Fn>> fns =
+                f16 ? std::vector<std::pair<const char*, Fn>>{{"f16", kernels::attend_f16}, {"f16_ref", kernels::attend_f16_ref}}
+                    : std::vector<std::pair<const char*, Fn>>{{"f32", kernels::attend_f32}};
+            for (const auto& [name, fn] : fns) {
+              const int64_t ss = n_kv + 5, os = hd + 3;
+              std::vector<float> sc((size_t)(group * ss), NAN), out((size_t)(group * os), NAN);
+              fn(q.data(), hd, group, hd, scale, kv, n_kv, sc.data(), ss, out.data(), os);
+              const double rel = f16 ? 1.0 / 1024 : 1e-5;
+              for (int h = 0; h < group; h++)
+                for (int64_t c = 0; c < hd; c++) {
+                  const size_t i = (size_t)(h * hd + c);
+                  ASSERT_NEAR(out[(size_t)(h * os + c)], exact[i], rel * bound[i] + 1e-5)
+                      << name << " bs=" << bs << " hd=" << hd << " group=" << group << " n_kv=" << n_kv << " h=" << h << " c=" << c;
+                }
+            }
+          }
+        }
       }
-      EXPECT_EQ(acc, acc1) << "m=" << m << " n=" << n;
     }
   }
 }

@@ -1,0 +1,52 @@
+// Attention micro-benchmark: one decode token's attention over an f16 paged KV cache, Llama-3.2-1B
+// shape (8 KV heads of 64, groups of 4 query heads), at several depths. Each iteration is one
+// layer on one thread; iterations cycle over `layers` layers' caches (layers x 2 x depth KiB), so
+// at long depths the rows come from memory as in a real decode. Reports KV GB/s.
+// Usage: bench_attention [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/f16.h"
+#include "kernels/cpu/attention.h"
+
+namespace {
+
+void BM_attend_f16(benchmark::State& state, bool ref) {
+  const int64_t depth = state.range(0), layers = state.range(1), hd = 64, n_kv_heads = 8, group = 4, bs = 32;
+  const int64_t row = n_kv_heads * hd, nblk = (depth + bs - 1) / bs;
+  const size_t layer_elems = (size_t)(nblk * bs * row);
+  std::vector<uint16_t> k(layer_elems * layers), v(layer_elems * layers);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  for (size_t i = 0; i < k.size(); i++) k[i] = uma::f32_to_f16(nd(rng)), v[i] = uma::f32_to_f16(nd(rng));
+  std::vector<int32_t> table((size_t)nblk);
+  for (int64_t b = 0; b < nblk; b++) table[(size_t)b] = (int32_t)b;
+  std::vector<float> q((size_t)(group * hd)), sc((size_t)(group * depth)), out((size_t)(group * hd));
+  for (float& x : q) x = uma::f16_to_f32(uma::f32_to_f16(nd(rng)));
+  const float scale = 1.0f / std::sqrt((float)hd);
+  int64_t il = 0;
+  for (auto _ : state) {
+    const uint8_t* kb = reinterpret_cast<const uint8_t*>(k.data() + layer_elems * (size_t)il);
+    const uint8_t* vb = reinterpret_cast<const uint8_t*>(v.data() + layer_elems * (size_t)il);
+    for (int64_t g = 0; g < n_kv_heads; g++) {
+      // kv_cache.h's layout: per block [KV head][position][head_dim].
+      const uma::kernels::KvView kv{kb + g * bs * hd * 2, vb + g * bs * hd * 2, table.data(), bs,
+                                    (size_t)(bs * row) * 2, (size_t)hd * 2};
+      (ref ? uma::kernels::attend_f16_ref : uma::kernels::attend_f16)(q.data(), hd, (int)group, hd, scale, kv, depth,
+                                                                      sc.data(), depth, out.data(), hd);
+    }
+    benchmark::DoNotOptimize(out.data());
+    il = (il + 1) % layers;
+  }
+  state.SetBytesProcessed(state.iterations() * depth * row * 2 * 2);
+}
+
+}  // namespace
+
+// Args: depth, layers. {128, 1} stays in L2 (the kernel's arithmetic speed); the others stream.
+BENCHMARK_CAPTURE(BM_attend_f16, avx2, false)->Args({128, 1})->Args({512, 16})->Args({4096, 16})->Args({16384, 16});
+BENCHMARK_CAPTURE(BM_attend_f16, scalar_ref, true)->Args({4096, 16});
+BENCHMARK_MAIN();

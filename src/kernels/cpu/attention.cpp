@@ -1,0 +1,216 @@
+// attention.h: two passes over a head group's KV blocks (scores, then the weighted sum of V),
+// with an exact softmax in between. Decode at long contexts streams the cache, but block by block
+// through the table: the hardware prefetcher cannot guess the next block, so the AVX2 path
+// prefetches row i of the next block while it works on row i of this one.
+#include "kernels/cpu/attention.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/f16.h"
+#include "kernels/cpu/ops.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+namespace uma::kernels {
+
+namespace {
+
+inline const uint8_t* block_k(const KvView& kv, int64_t b) { return kv.k + (size_t)kv.table[b] * kv.block_bytes; }
+inline const uint8_t* block_v(const KvView& kv, int64_t b) { return kv.v + (size_t)kv.table[b] * kv.block_bytes; }
+
+// The reference: one key at a time, float sums in index order. Elem is float or uint16_t (f16).
+template <class Elem>
+void attend_scalar(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
+                   int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {
+  auto load = [](const uint8_t* row, int64_t c) {
+    if constexpr (sizeof(Elem) == 2) {
+      uint16_t h;
+      std::memcpy(&h, row + 2 * c, 2);
+      return f16_to_f32(h);
+    } else {
+      float f;
+      std::memcpy(&f, row + 4 * c, 4);
+      return f;
+    }
+  };
+  for (int64_t j = 0; j < n_kv; j++) {
+    const uint8_t* row = block_k(kv, j / kv.block_size) + (size_t)(j % kv.block_size) * kv.pos_stride;
+    for (int h = 0; h < group; h++) {
+      float s = 0.f;
+      for (int64_t c = 0; c < hd; c++) s += q[h * q_stride + c] * load(row, c);
+      sc[h * ss + j] = s * scale;
+    }
+  }
+  for (int h = 0; h < group; h++) {
+    softmax(sc + h * ss, n_kv);
+    if constexpr (sizeof(Elem) == 2) round_f16(sc + h * ss, n_kv);
+    std::memset(out + h * os, 0, sizeof(float) * (size_t)hd);
+  }
+  for (int64_t j = 0; j < n_kv; j++) {
+    const uint8_t* row = block_v(kv, j / kv.block_size) + (size_t)(j % kv.block_size) * kv.pos_stride;
+    for (int h = 0; h < group; h++)
+      for (int64_t c = 0; c < hd; c++) out[h * os + c] += sc[h * ss + j] * load(row, c);
+  }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#define UMA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+bool has_avx2_f16c() {
+  __builtin_cpu_init();
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
+}
+const bool kAvx2 = has_avx2_f16c();
+
+UMA_TARGET_AVX2 inline __m256 load_f16x8(const uint8_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+UMA_TARGET_AVX2 inline void prefetch_row(const uint8_t* p, size_t bytes) {
+  for (size_t l = 0; l < bytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + l), _MM_HINT_T0);
+}
+
+UMA_TARGET_AVX2 inline float hsum8(__m256 a) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Scores of M heads (M <= 4) against one K row: M accumulators over hd / 8 chunks, each K chunk
+// widened once. Four heads reduce together (three hadds and one 128-bit add for all four).
+template <int M>
+UMA_TARGET_AVX2 inline void scores_row(const float* q, int64_t q_stride, const uint8_t* row, int64_t hd,
+                                       float scale, float* sc, int64_t ss, int64_t j) {
+  __m256 acc[M];
+  for (int m = 0; m < M; m++) acc[m] = _mm256_setzero_ps();
+  for (int64_t c = 0; c < hd; c += 8) {
+    const __m256 kx = load_f16x8(row + 2 * c);
+    for (int m = 0; m < M; m++) acc[m] = _mm256_fmadd_ps(_mm256_loadu_ps(q + m * q_stride + c), kx, acc[m]);
+  }
+  if constexpr (M == 4) {
+    const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(acc[0], acc[1]), _mm256_hadd_ps(acc[2], acc[3]));
+    const __m128 s = _mm_mul_ps(_mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)), _mm_set1_ps(scale));
+    alignas(16) float v[4];
+    _mm_store_ps(v, s);
+    for (int m = 0; m < 4; m++) sc[m * ss + j] = v[m];
+  } else {
+    for (int m = 0; m < M; m++) sc[m * ss + j] = hsum8(acc[m]) * scale;
+  }
+}
+
+// out[m][c .. c+8·C) += Σ_i p[m][j0 + i] v[i][c ..] for the n rows of one block, C chunks of 8 at once
+// (M·C accumulators in registers for the whole block, V rows stay in L1 across chunks).
+template <int M, int C>
+UMA_TARGET_AVX2 inline void weighted_block(const float* p, int64_t ss, int64_t j0, const uint8_t* vb, size_t rs,
+                                           int64_t n, int64_t c, float* out, int64_t os) {
+  __m256 acc[M][C];
+  for (int m = 0; m < M; m++)
+    for (int k = 0; k < C; k++) acc[m][k] = _mm256_loadu_ps(out + m * os + c + 8 * k);
+  for (int64_t i = 0; i < n; i++) {
+    __m256 x[C];
+    for (int k = 0; k < C; k++) x[k] = load_f16x8(vb + (size_t)i * rs + 2 * (c + 8 * k));
+    for (int m = 0; m < M; m++) {
+      const __m256 pm = _mm256_broadcast_ss(p + m * ss + j0 + i);
+      for (int k = 0; k < C; k++) acc[m][k] = _mm256_fmadd_ps(pm, x[k], acc[m][k]);
+    }
+  }
+  for (int m = 0; m < M; m++)
+    for (int k = 0; k < C; k++) _mm256_storeu_ps(out + m * os + c + 8 * k, acc[m][k]);
+}
+
+template <int M>
+UMA_TARGET_AVX2 void weighted_heads(const float* p, int64_t ss, int64_t j0, const uint8_t* vb, size_t rs, int64_t n,
+                                    int64_t hd, float* out, int64_t os) {
+  int64_t c = 0;
+  for (; c + 16 <= hd; c += 16) weighted_block<M, 2>(p, ss, j0, vb, rs, n, c, out, os);
+  for (; c < hd; c += 8) weighted_block<M, 1>(p, ss, j0, vb, rs, n, c, out, os);
+}
+
+UMA_TARGET_AVX2 void attend_f16_avx2(const float* q, int64_t q_stride, int group, int64_t hd, float scale,
+                                     const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {
+  const int64_t bs = kv.block_size, nblk = (n_kv + bs - 1) / bs;
+  const size_t rs = kv.pos_stride, row_bytes = (size_t)hd * 2;
+  // Pass 1: scores, block by block.
+  for (int64_t i = 0; i < std::min(bs, n_kv); i++) prefetch_row(block_k(kv, 0) + (size_t)i * rs, row_bytes);
+  for (int64_t b = 0; b < nblk; b++) {
+    const uint8_t* kb = block_k(kv, b);
+    const uint8_t* next = b + 1 < nblk ? block_k(kv, b + 1) : block_v(kv, 0);  // then V's first block
+    const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
+    for (int64_t i = 0; i < n; i++) {
+      prefetch_row(next + (size_t)i * rs, row_bytes);
+      const uint8_t* row = kb + (size_t)i * rs;
+      int h = 0;
+      for (; h + 4 <= group; h += 4) scores_row<4>(q + h * q_stride, q_stride, row, hd, scale, sc + h * ss, ss, j0 + i);
+      for (; h + 2 <= group; h += 2) scores_row<2>(q + h * q_stride, q_stride, row, hd, scale, sc + h * ss, ss, j0 + i);
+      for (; h < group; h++) scores_row<1>(q + h * q_stride, q_stride, row, hd, scale, sc + h * ss, ss, j0 + i);
+    }
+  }
+  for (int h = 0; h < group; h++) {
+    softmax(sc + h * ss, n_kv);
+    round_f16(sc + h * ss, n_kv);
+    std::memset(out + h * os, 0, sizeof(float) * (size_t)hd);
+  }
+  // Pass 2: out += p · V, block by block.
+  for (int64_t b = 0; b < nblk; b++) {
+    const uint8_t* vb = block_v(kv, b);
+    const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
+    if (b + 1 < nblk) {
+      const uint8_t* next = block_v(kv, b + 1);
+      for (int64_t i = 0; i < std::min(bs, n_kv - j0 - bs); i++) prefetch_row(next + (size_t)i * rs, row_bytes);
+    }
+    int h = 0;
+    for (; h + 4 <= group; h += 4) weighted_heads<4>(sc + h * ss, ss, j0, vb, rs, n, hd, out + h * os, os);
+    for (; h + 2 <= group; h += 2) weighted_heads<2>(sc + h * ss, ss, j0, vb, rs, n, hd, out + h * os, os);
+    for (; h < group; h++) weighted_heads<1>(sc + h * ss, ss, j0, vb, rs, n, hd, out + h * os, os);
+  }
+}
+
+UMA_TARGET_AVX2 void round_avx2(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(x + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT)));
+  for (; i < n; i++) x[i] = f16_to_f32(f32_to_f16(x[i]));
+}
+#else
+constexpr bool kAvx2 = false;
+void attend_f16_avx2(const float*, int64_t, int, int64_t, float, const KvView&, int64_t, float*, int64_t, float*,
+                     int64_t) {}
+void round_avx2(float*, int64_t) {}
+#endif
+
+}  // namespace
+
+void attend_f16_ref(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
+                    int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride) {
+  attend_scalar<uint16_t>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
+}
+
+void attend_f16(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
+                int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride) {
+  if (kAvx2 && hd % 8 == 0)
+    attend_f16_avx2(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
+  else
+    attend_scalar<uint16_t>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
+}
+
+void attend_f32(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
+                int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride) {
+  attend_scalar<float>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
+}
+
+void round_f16(float* x, int64_t n) {
+  if (kAvx2) {
+    round_avx2(x, n);
+  } else {
+    for (int64_t i = 0; i < n; i++) x[i] = f16_to_f32(f32_to_f16(x[i]));
+  }
+}
+
+}  // namespace uma::kernels

@@ -1,0 +1,44 @@
+// Attention of one query token's head group over a paged KV cache (decode and prefill): the
+// `group` query heads that share one KV head (grouped-query attention) are done together, so each
+// cached K/V row is read from memory once for all of them.
+//
+//   out[h] = Σ_j p[h][j] v[j],  p[h] = softmax_j(scale · q[h]·k[j]),  j < n_kv
+//
+// With an f16 cache q arrives rounded to f16 values and the probabilities are rounded to f16
+// before they meet V, as llama.cpp's f16 mat-muls do, so results track it closely.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace uma::kernels {
+
+// Where one KV head's rows live: positions [b·block_size, (b+1)·block_size) are in pool block
+// table[b], at k + table[b]·block_bytes (and v + …), one position every pos_stride bytes
+// (kv/kv_cache.h keeps them contiguous: pos_stride = head_dim elements).
+struct KvView {
+  const uint8_t* k = nullptr;
+  const uint8_t* v = nullptr;
+  const int32_t* table = nullptr;
+  int64_t block_size = 0;
+  size_t block_bytes = 0;
+  size_t pos_stride = 0;
+};
+
+// q: [group][hd] (rows q_stride floats apart), out: [group][hd] (out_stride apart).
+// scores: scratch of group × score_stride floats, score_stride >= n_kv.
+// f16 cache: AVX2 (F16C) on x86, scalar elsewhere; streams the next block while computing this
+// one. Summation order differs from the scalar reference in the last bits (tested with bounds).
+void attend_f16(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
+                int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride);
+void attend_f32(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
+                int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride);
+
+// The scalar reference for f16 caches (also the fallback), exposed for the kernel tests.
+void attend_f16_ref(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
+                    int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride);
+
+// x[i] = f16_to_f32(f32_to_f16(x[i])): rounds to f16 and back (F16C 8 at a time on AVX2).
+void round_f16(float* x, int64_t n);
+
+}  // namespace uma::kernels
