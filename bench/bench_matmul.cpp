@@ -6,19 +6,22 @@
 #include <random>
 #include <vector>
 
+#include "core/huge_buffer.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/matmul.h"
 #include "quant/quant.h"
+#include "quant/repack.h"
 
 namespace {
 
 struct Fixture {
   std::vector<uint8_t> w;
+  uma::HugeBuffer packed;  // the 8-row interleaved copy, as the engine makes at load (repack.h)
   uma::kernels::MatView view;
   std::vector<float> x, y;
 };
 
-Fixture make(uma::DType t, int64_t n_in, int64_t n_out, int64_t n_tok) {
+Fixture make(uma::DType t, int64_t n_in, int64_t n_out, int64_t n_tok, bool x8) {
   Fixture f;
   std::mt19937 rng(1);
   std::normal_distribution<float> nd(0.f, 0.02f);
@@ -30,6 +33,14 @@ Fixture make(uma::DType t, int64_t n_in, int64_t n_out, int64_t n_tok) {
     uma::quant::quantize_row(t, row.data(), f.w.data() + rb * r, n_in);
   }
   f.view = {.type = t, .data = f.w.data(), .n_in = n_in, .n_out = n_out, .row_bytes = rb};
+  if (x8) {
+    const size_t group = uma::quant::interleaved_group_bytes(t, n_in);
+    f.packed.allocate(group * (size_t)(n_out / 8));
+    for (int64_t r = 0; r < n_out; r += 8)
+      uma::quant::repack_rows_x8(t, f.w.data() + rb * (size_t)r, rb, n_in, f.packed.data() + group * (size_t)(r / 8));
+    f.view.data = f.packed.data();
+    f.view.interleave = 8;
+  }
   f.x.resize((size_t)(n_in * n_tok));
   for (auto& v : f.x) v = nd(rng);
   f.y.resize((size_t)(n_out * n_tok));
@@ -37,12 +48,12 @@ Fixture make(uma::DType t, int64_t n_in, int64_t n_out, int64_t n_tok) {
 }
 
 // n_out 0: Llama-3-8B FFN sizes (decode 14336 rows = 33 MB of Q4_0, more than the L3; prefill
-// 2048). The _l2 variants use 256 rows, which stay in each core's L2 (Q4_0: 288 KiB): the
+// 2048). The _l2 variants use 64 rows, which stay in each core's L2 (Q4_0: 144 KiB, F16: 512 KiB): the
 // kernel's arithmetic speed without memory in the way.
-void BM_matmul(benchmark::State& state, uma::DType t, int64_t n_tok, int64_t rows) {
+void BM_matmul(benchmark::State& state, uma::DType t, int64_t n_tok, int64_t rows, bool x8 = false) {
   const int threads = (int)state.range(0);
   const int64_t n_in = 4096, n_out = rows ? rows : n_tok == 1 ? 14336 : 2048;
-  Fixture f = make(t, n_in, n_out, n_tok);
+  Fixture f = make(t, n_in, n_out, n_tok, x8);
   uma::ThreadPool pool(threads);
   uma::kernels::MatmulScratch scratch;
   for (auto _ : state) {
@@ -58,13 +69,23 @@ void BM_matmul(benchmark::State& state, uma::DType t, int64_t n_tok, int64_t row
 
 #define UMA_BENCH_TYPE(T)                                                              \
   BENCHMARK_CAPTURE(BM_matmul, T##_tg, uma::DType::T, 1, 0)->Arg(1)->Arg(2)->UseRealTime();   \
-  BENCHMARK_CAPTURE(BM_matmul, T##_tg_l2, uma::DType::T, 1, 256)->Arg(1)->UseRealTime();    \
+  BENCHMARK_CAPTURE(BM_matmul, T##_tg_l2, uma::DType::T, 1, 64)->Arg(1)->UseRealTime();    \
   BENCHMARK_CAPTURE(BM_matmul, T##_pp64, uma::DType::T, 64, 0)->Arg(2)->UseRealTime();
+
+// The interleaved layouts the engine repacks these types into (repack.h; what decode runs).
+#define UMA_BENCH_X8(T)                                                                         \
+  BENCHMARK_CAPTURE(BM_matmul, T##_x8_tg, uma::DType::T, 1, 0, true)->Arg(1)->Arg(2)->UseRealTime(); \
+  BENCHMARK_CAPTURE(BM_matmul, T##_x8_tg_l2, uma::DType::T, 1, 64, true)->Arg(1)->UseRealTime();  \
+  BENCHMARK_CAPTURE(BM_matmul, T##_x8_pp64, uma::DType::T, 64, 0, true)->Arg(2)->UseRealTime();
 
 UMA_BENCH_TYPE(Q4_0)
 UMA_BENCH_TYPE(Q8_0)
 UMA_BENCH_TYPE(Q4_K)
 UMA_BENCH_TYPE(Q6_K)
 UMA_BENCH_TYPE(F16)
+UMA_BENCH_X8(Q4_0)
+UMA_BENCH_X8(Q8_0)
+UMA_BENCH_X8(Q4_K)
+UMA_BENCH_X8(Q6_K)
 
 BENCHMARK_MAIN();
