@@ -433,8 +433,9 @@ UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
       __m256i isum[T], msum[T];
       for (int j = 0; j < T; ++j) isum[j] = msum[j] = _mm256_setzero_si256();
       // One token: sub-blocks in pairs (2c: low nibbles, 2c + 1: high nibbles of the same bytes),
-      // each 32-byte load feeding both (measured +18% decode). Token tiles: one sub-block at a
-      // time, which keeps T accumulators instead of 2T live (measured faster prefill).
+      // each 32-byte load feeding both (bench_matmul decode +18%). Token tiles: one sub-block at a
+      // time, T accumulators live instead of 2T (pairs there looked ~5% slower for prefill in a
+      // noisy A/B; not settled).
       for (int c = 0; c < 4; ++c) {
         if constexpr (T == 1) {
           __m256i lo16 = _mm256_setzero_si256(), hi16 = _mm256_setzero_si256();

@@ -9,9 +9,9 @@
 
 #include "core/f16.h"
 #include "kernels/cpu/ops.h"
+#include "quant/quant_avx2.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -60,13 +60,7 @@ void attend_scalar(const float* q, int64_t q_stride, int group, int64_t hd, floa
 #if defined(__x86_64__) || defined(__i386__)
 #define UMA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
 
-bool has_avx2_f16c() {
-  __builtin_cpu_init();
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
-}
-const bool kAvx2 = has_avx2_f16c();
+const bool kAvx2 = quant::avx2::cpu_supported();  // AVX2 + FMA + F16C
 
 UMA_TARGET_AVX2 inline __m256 load_f16x8(const uint8_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
