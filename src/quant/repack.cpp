@@ -46,10 +46,14 @@ void repack_q6_k_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ6_
   const int64_t nb = n_in / kQK_K;
   for (int64_t b = 0; b < nb; b++) {
     BlockQ6_Kx8& out = dst[b];
+    std::memset(out.ql, 0, sizeof out.ql);
+    std::memset(out.qh, 0, sizeof out.qh);
     for (int r = 0; r < 8; r++) {
       const BlockQ6_K& in = reinterpret_cast<const BlockQ6_K*>(src + (size_t)r * row_bytes)[b];
       out.d[r] = in.d;
       for (int sb = 0; sb < 16; sb++) out.scales[sb][r] = in.scales[sb];
+      // The file's order (ggml Q6_K): per half h of 128, byte l of ql holds elements l and l + 64
+      // in its nibbles, ql[l + 32] elements l + 32 and l + 96; qh[l] their high bits in 2-bit steps.
       uint8_t e[256];
       for (int h = 0; h < 2; h++)
         for (int l = 0; l < 32; l++) {
@@ -59,7 +63,12 @@ void repack_q6_k_x8(const uint8_t* src, size_t row_bytes, int64_t n_in, BlockQ6_
           e[128 * h + l + 64] = (uint8_t)((lo >> 4) | (((hi >> 4) & 3) << 4));
           e[128 * h + l + 96] = (uint8_t)((lo2 >> 4) | (((hi >> 6) & 3) << 4));
         }
-      for (int g = 0; g < 64; g++) std::memcpy(out.q + 32 * g + 4 * r, e + 4 * g, 4);
+      // The inverse of q6_k_x8_value.
+      for (int i = 0; i < 256; i++) {
+        const int p = i / 64, hi = (i % 64) / 32, c = (i % 32) / 4, j = i % 4;
+        out.ql[32 * (8 * p + c) + 4 * r + j] |= (uint8_t)((e[i] & 0x0F) << (4 * hi));
+        out.qh[32 * (4 * p + c / 2) + 4 * r + j] |= (uint8_t)((e[i] >> 4) << (2 * (2 * (c % 2) + hi)));
+      }
     }
   }
 }
@@ -152,7 +161,7 @@ void gemm_q6_k_x8_ref(const GemmArgs& g) {
     int32_t isum = 0;
     for (int sb = 0; sb < 16; sb++) {
       int32_t s = 0;
-      for (int e = 16 * sb; e < 16 * sb + 16; e++) s += ((int)w.q[32 * (e / 4) + 4 * r + e % 4] - 32) * a.qs[e];
+      for (int e = 16 * sb; e < 16 * sb + 16; e++) s += (q6_k_x8_value(w, r, e) - 32) * a.qs[e];
       isum += s * w.scales[sb][r];
     }
     return f16_to_f32(w.d[r]) * a.d * (float)isum;

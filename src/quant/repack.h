@@ -9,9 +9,14 @@
 // sub-block scales and mins unpacked to bytes ([sub-block][row]), and the nibbles interleaved as
 // in Q4_0x8: qs[32 g + 4 r + j] = row r's qs[4 g + j] (g < 32), 1184 bytes vs 8 x 144.
 // Q8_0x8: the 8 rows' scales, then qs[32 k + 4 r + j] = row r's qs[4 k + j] (k < 8); same bytes.
-// Q6_Kx8: the 6-bit quants unpacked to bytes (0..63, i.e. q + 32) and interleaved the same way,
-// q[32 g + 4 r + j] = row r's element 4 g + j (g < 64), with the int8 sub-block scales as
-// [sub-block][row]: 2192 bytes vs 8 x 210 (+30%), traded for no bit unpacking in the kernel.
+// Q6_Kx8: same bytes as the 8 plain rows (8 x 210), the 6-bit quants (q + 32, 0..63) split into
+// a nibble plane and a 2-bit plane, both interleaved by 4 elements per row. Elements of a super-
+// block go in quarters p < 4 of 64; in quarter p, nibble chunk k = 8p + c (c < 8) holds per row r
+//   ql[32 k + 4 r + j] = lo4(e) | lo4(e + 32) << 4,   e = 64 p + 4 c + j
+// and 2-bit chunk m = 4p + u (u < 4) the high bits of the four vectors of nibble chunks 2u, 2u+1:
+//   qh[32 m + 4 r + j] bits 0-1: e = 64p + 8u + j,  2-3: e + 32,  4-5: e + 4,  6-7: e + 36
+// so one 32-byte qh load and two ql loads rebuild four vectors of 8 rows x 4 quants with shifts,
+// masks and ors (q6_k_x8_value below is the index map). Sub-block scales are int8 [sb][row].
 #pragma once
 
 #include <cstddef>
@@ -48,9 +53,19 @@ static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
 struct BlockQ6_Kx8 {
   f16_bits d[8];
   int8_t scales[16][8];  // [sub-block of 16][row]
-  uint8_t q[2048];
+  uint8_t ql[1024];
+  uint8_t qh[512];
 };
-static_assert(sizeof(BlockQ6_Kx8) == 16 + 128 + 2048);
+static_assert(sizeof(BlockQ6_Kx8) == 8 * sizeof(BlockQ6_K));
+
+// Row r's quant e (0..255) of a Q6_Kx8 block as stored, q + 32 in 0..63 (the layout's definition;
+// the repacking and the scalar reference both go through it).
+inline int q6_k_x8_value(const BlockQ6_Kx8& x, int r, int e) {
+  const int p = e / 64, hi = (e % 64) / 32, c = (e % 32) / 4, j = e % 4;
+  const int nib = (x.ql[32 * (8 * p + c) + 4 * r + j] >> (4 * hi)) & 0x0F;
+  const int top = (x.qh[32 * (4 * p + c / 2) + 4 * r + j] >> (2 * (2 * (c % 2) + hi))) & 3;
+  return nib | top << 4;
+}
 
 // Rows per group of the interleaved form of t (8), or 0 when t has none on this CPU.
 int interleave_rows(DType t);
