@@ -34,9 +34,8 @@ void Context::forward(const BatchToken* batch, const int64_t* pos, int64_t n, fl
     const LayerWeights& L = w.layers[(size_t)il];
     // --- attention block ---
     for (int64_t t = 0; t < n; t++) kernels::rms_norm(x + t * d, L.attn_norm.data(), xb + t * d, d, hp.rms_eps);
-    kernels::matmul(pool_, L.wq, xb, n, q, mm_);  // [n, q_dim]
-    kernels::matmul(pool_, L.wk, xb, n, k, mm_);  // [n, kv_dim]
-    kernels::matmul(pool_, L.wv, xb, n, v, mm_);  // [n, kv_dim]
+    const kernels::MatmulJob qkv[] = {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}};  // [n, q_dim], 2 x [n, kv_dim]
+    kernels::matmul_multi(pool_, qkv, xb, n, mm_);
     for (int64_t t = 0; t < n; t++) {
       if (tr.qkv_bias) {
         kernels::add_inplace(q + t * q_dim, L.bq.data(), q_dim);
@@ -61,8 +60,8 @@ void Context::forward(const BatchToken* batch, const int64_t* pos, int64_t n, fl
 
     // --- feed-forward block (SwiGLU) ---
     for (int64_t t = 0; t < n; t++) kernels::rms_norm(x + t * d, L.ffn_norm.data(), xb + t * d, d, hp.rms_eps);
-    kernels::matmul(pool_, L.w_gate, xb, n, hg_.data(), mm_);  // [n, n_ff]
-    kernels::matmul(pool_, L.w_up, xb, n, hu_.data(), mm_);    // [n, n_ff]
+    const kernels::MatmulJob gate_up[] = {{&L.w_gate, hg_.data()}, {&L.w_up, hu_.data()}};  // 2 x [n, n_ff]
+    kernels::matmul_multi(pool_, gate_up, xb, n, mm_);
     kernels::swiglu(hg_.data(), hu_.data(), hg_.data(), n * n_ff);
     kernels::matmul(pool_, L.w_down, hg_.data(), n, xb, mm_);  // [n, d]
     kernels::add_inplace(x, xb, n * d);

@@ -1,7 +1,12 @@
-// matmul: quantize activations once per token, then split output rows across threads in
-// contiguous chunks (each thread streams its own slice of the weights); within a chunk the tile
-// kernels of quant_gemm.h cover rows x tokens, so a weight row is read from memory once per call.
+// matmul: quantize activations once per call, then hand the output rows to the threads in
+// chunks taken from a shared counter (each chunk streams its own slice of the weights); within a
+// chunk the tile kernels of quant_gemm.h cover rows x tokens, so a weight row is read from memory
+// once per call. Chunks rather than one equal slice per thread: on a shared machine one core is
+// often slower for a while, and with equal slices the other waits for it at every barrier.
 #include "kernels/cpu/matmul.h"
+
+#include <algorithm>
+#include <atomic>
 
 #include "core/check.h"
 #include "quant/quant.h"
@@ -10,55 +15,121 @@
 
 namespace uma::kernels {
 
-void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n_tok, float* y,
-            MatmulScratch& scratch) {
-  const DType vt = quant::vec_dot_type(w.type);
-  const auto act_row = dtype_row_bytes(vt, (uint64_t)w.n_in);
+namespace {
+
+// Small products are not worth waking the other threads (a wake-up costs microseconds).
+constexpr int64_t kMinParallelMacs = 1 << 16;
+// Chunks per thread and call: enough to even out a slow core, few enough that each chunk is a
+// long stream (llama3-1b's 512-row K projection still gives 64-row chunks).
+constexpr int64_t kChunksPerThread = 4;
+
+// How one matrix's rows are computed: a tile kernel over plain rows or 8-row groups
+// (quant/repack.h), or the per-row dot as a fallback.
+struct RowKernel {
+  quant::GemmFn gemm = nullptr;
+  quant::VecDotFn dot = nullptr;
+  size_t unit_rows = 1;    // rows per unit a chunk must be a multiple of
+  size_t unit_bytes = 0;   // bytes per unit (a group for interleaved weights, else one row)
+};
+
+RowKernel row_kernel(const MatView& w) {
+  RowKernel k;
+  k.gemm = w.interleave > 0 ? quant::gemm_x8_fn(w.type) : quant::gemm_fn(w.type);
+  UMA_CHECK(w.interleave == 0 || (k.gemm != nullptr && w.interleave == 8 && w.n_out % 8 == 0));
+  if (k.gemm) {
+    k.unit_rows = w.interleave > 0 ? (size_t)w.interleave : (size_t)quant::kGemmRowTile;
+    k.unit_bytes = w.interleave > 0 ? quant::interleaved_group_bytes(w.type, w.n_in) : w.row_bytes;
+  } else {
+    k.dot = quant::vec_dot_fn(w.type);
+    k.unit_rows = 8;
+    k.unit_bytes = w.row_bytes;
+  }
+  return k;
+}
+
+// Rows [r0, r1) of one matrix for all tokens.
+void run_rows(const MatView& w, const RowKernel& k, const uint8_t* act, size_t act_row, int64_t n_tok,
+              float* y, size_t r0, size_t r1) {
+  if (k.gemm) {
+    const size_t per = w.interleave > 0 ? (size_t)w.interleave : 1;
+    k.gemm({.n = w.n_in,
+            .w = w.data + r0 / per * k.unit_bytes,
+            .w_stride = k.unit_bytes,
+            .nr = (int64_t)(r1 - r0),
+            .a = act,
+            .a_stride = act_row,
+            .nt = n_tok,
+            .out = y + r0,
+            .ldo = (size_t)w.n_out});
+    return;
+  }
+  for (size_t r = r0; r < r1; r++) {
+    const uint8_t* wr = w.row((int64_t)r);
+    for (int64_t t = 0; t < n_tok; t++) y[t * w.n_out + (int64_t)r] = k.dot(w.n_in, wr, act + t * act_row);
+  }
+}
+
+struct Chunk {
+  uint32_t job;
+  size_t r0, r1;
+};
+
+}  // namespace
+
+void matmul_multi(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int64_t n_tok,
+                  MatmulScratch& scratch) {
+  if (jobs.empty()) return;
+  const MatView& w0 = *jobs[0].w;
+  const DType vt = quant::vec_dot_type(w0.type);
+  for (const MatmulJob& j : jobs)
+    if (j.w->n_in != w0.n_in || quant::vec_dot_type(j.w->type) != vt) {
+      for (const MatmulJob& one : jobs) matmul(pool, *one.w, x, n_tok, one.y, scratch);
+      return;
+    }
+  const auto act_row = dtype_row_bytes(vt, (uint64_t)w0.n_in);
   UMA_CHECK(act_row.has_value());
   const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
   if (vt != DType::F32) {
     scratch.act.resize((size_t)*act_row * n_tok);
     pool.parallel_for((size_t)n_tok, 1, [&](int, size_t b, size_t e) {
       for (size_t t = b; t < e; t++)
-        quant::quantize_row_act(vt, x + t * w.n_in, scratch.act.data() + t * *act_row, w.n_in);
+        quant::quantize_row_act(vt, x + t * w0.n_in, scratch.act.data() + t * *act_row, w0.n_in);
     });
     act = scratch.act.data();
   }
-  // Small products are not worth waking the other threads (a wake-up costs microseconds).
-  constexpr int64_t kMinParallelMacs = 1 << 16;
-  const bool small = w.n_in * w.n_out * n_tok < kMinParallelMacs;
-  // Tile kernels: plain rows (grain: one row tile) or weights repacked at load into groups of
-  // w.interleave rows (quant/repack.h; grain: one group). Chunks are whole tiles/groups, so only
-  // the last rows of a plain matrix take the narrow path.
-  const quant::GemmFn gemm = w.interleave > 0 ? quant::gemm_x8_fn(w.type) : quant::gemm_fn(w.type);
-  UMA_CHECK(w.interleave == 0 || (gemm != nullptr && w.interleave == 8 && w.n_out % 8 == 0));
-  if (gemm) {
-    const size_t unit_rows = w.interleave > 0 ? (size_t)w.interleave : 1;
-    const size_t unit_bytes =
-        w.interleave > 0 ? quant::interleaved_group_bytes(w.type, w.n_in) : w.row_bytes;
-    const size_t grain = small ? (size_t)w.n_out
-                               : (w.interleave > 0 ? unit_rows : (size_t)quant::kGemmRowTile);
-    pool.parallel_for((size_t)w.n_out, grain, [&](int, size_t r0, size_t r1) {
-      gemm({.n = w.n_in,
-            .w = w.data + r0 / unit_rows * unit_bytes,
-            .w_stride = unit_bytes,
-            .nr = (int64_t)(r1 - r0),
-            .a = act,
-            .a_stride = *act_row,
-            .nt = n_tok,
-            .out = y + r0,
-            .ldo = (size_t)w.n_out});
-    });
+
+  // Chunks: each matrix cut into pieces of whole units, about kChunksPerThread per thread overall.
+  int64_t total_rows = 0, macs = 0;
+  for (const MatmulJob& j : jobs) total_rows += j.w->n_out, macs += j.w->n_in * j.w->n_out * n_tok;
+  const bool serial = macs < kMinParallelMacs || pool.n_threads() == 1;
+  const int64_t target = serial ? total_rows : std::max<int64_t>(1, total_rows / (pool.n_threads() * kChunksPerThread));
+  std::vector<RowKernel> kernels;
+  std::vector<Chunk> chunks;
+  kernels.reserve(jobs.size());
+  for (uint32_t ji = 0; ji < jobs.size(); ji++) {
+    const MatView& w = *jobs[ji].w;
+    kernels.push_back(row_kernel(w));
+    const size_t unit = kernels.back().unit_rows;
+    const size_t step = std::max<size_t>(unit, ((size_t)target + unit - 1) / unit * unit);
+    for (size_t r = 0; r < (size_t)w.n_out; r += step) chunks.push_back({ji, r, std::min((size_t)w.n_out, r + step)});
+  }
+  auto run = [&](const Chunk& c) {
+    run_rows(*jobs[c.job].w, kernels[c.job], act, *act_row, n_tok, jobs[c.job].y, c.r0, c.r1);
+  };
+  if (serial) {
+    for (const Chunk& c : chunks) run(c);
     return;
   }
-  const quant::VecDotFn dot = quant::vec_dot_fn(w.type);
-  pool.parallel_for((size_t)w.n_out, small ? (size_t)w.n_out : 8, [&](int, size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; r++) {
-      const uint8_t* wr = w.row((int64_t)r);
-      for (int64_t t = 0; t < n_tok; t++)
-        y[t * w.n_out + (int64_t)r] = dot(w.n_in, wr, act + t * *act_row);
-    }
+  std::atomic<size_t> next{0};
+  pool.parallel_for((size_t)pool.n_threads(), 1, [&](int, size_t, size_t) {
+    for (size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks.size();) run(chunks[c]);
   });
+}
+
+void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n_tok, float* y,
+            MatmulScratch& scratch) {
+  const MatmulJob job{&w, y};
+  matmul_multi(pool, std::span<const MatmulJob>(&job, 1), x, n_tok, scratch);
 }
 
 void get_row(const MatView& w, int64_t row, float* out) {

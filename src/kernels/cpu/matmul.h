@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/dtype.h"
@@ -33,6 +34,16 @@ struct MatmulScratch {
 
 void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n_tok, float* y,
             MatmulScratch& scratch);
+
+// Several matrices over the same activations (Q/K/V, gate/up): y_i = W_i x. Where they share
+// n_in and activation type, x is quantized once and all rows go to the threads as one pool of
+// chunks, so the group costs one wake-up and one barrier instead of one per matrix.
+struct MatmulJob {
+  const MatView* w;
+  float* y;  // [n_tok, w->n_out]
+};
+void matmul_multi(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int64_t n_tok,
+                  MatmulScratch& scratch);
 
 // out[i] = W[row, i] as float (embedding lookup, any type): out: [n_in]
 void get_row(const MatView& w, int64_t row, float* out);
