@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/check.h"
+#include "quant/quant_avx2.h"
 #include "quant/quant_impl.h"
 #include "quant/quant_simd.h"
 
@@ -92,7 +93,9 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n) {
 }
 
 void quantize_row_act(DType t, const float* src, void* dst, int64_t n) {
-  if (t == DType::Q8_0) return impl::quantize_act_q8_0(src, dst, n);
+  static const bool has_avx2 = avx2::cpu_supported();
+  if (t == DType::Q8_0) return has_avx2 ? avx2::quantize_act_q8_0(src, dst, n) : impl::quantize_act_q8_0(src, dst, n);
+  if (t == DType::Q8_K && has_avx2) return avx2::quantize_q8_k(src, dst, n);
   if (t == DType::Q8_1) return impl::quantize_act_q8_1(src, dst, n);
   quantize_row(t, src, dst, n);
 }

@@ -23,4 +23,9 @@ float vec_dot_q2_k_q8_k(int64_t n, const void* w, const void* a);
 float vec_dot_q3_k_q8_k(int64_t n, const void* w, const void* a);
 float vec_dot_q5_k_q8_k(int64_t n, const void* w, const void* a);
 
+// Activation quantizers (quant_avx2_act.cpp), byte-identical to impl::quantize_act_q8_0 and
+// impl::quantize_q8_k.
+void quantize_act_q8_0(const float* x, void* dst, int64_t n);
+void quantize_q8_k(const float* x, void* dst, int64_t n);
+
 }  // namespace uma::quant::avx2

@@ -13,6 +13,7 @@
 #include "kernels/cpu/matmul.h"
 #include "quant/quant.h"
 #include "quant/quant_gemm.h"
+#include "quant/quant_impl.h"
 #include "quant/quant_simd.h"
 #include "quant/repack.h"
 #include "kernels/cpu/attention.h"
@@ -189,6 +190,32 @@ TEST(Kernels, MatmulMatchesPerRowReference) {
         }
         EXPECT_LT(se / sx, 1e-10) << dtype_name(t) << " NMSE";
       }
+    }
+  }
+}
+
+// Activation quantization as matmul runs it (quant::quantize_row_act: AVX2 where the CPU has it)
+// must give exactly the scalar reference's bytes: scales, quants and Q8_K's block sums. Inputs
+// include an all-zero block, equal magnitudes of both signs (the first one sets Q8_K's sign),
+// exact halves after scaling (round-to-even) and a few large values.
+TEST(Kernels, ActivationQuantizersMatchScalarBytes) {
+  const int64_t n = 256 * 6;
+  std::vector<std::vector<float>> inputs = {random_normal(n, 11, 1.0f), random_normal(n, 12, 0.003f)};
+  std::vector<float> special((size_t)n, 0.0f);  // block 0 stays zero
+  for (int64_t i = 256; i < 512; ++i) special[(size_t)i] = (float)((i % 9) - 4);   // ties +-4, -4 first
+  for (int64_t i = 512; i < 768; ++i) special[(size_t)i] = (float)(i % 255) * 0.5f - 63.5f;
+  for (int64_t i = 768; i < n; ++i) special[(size_t)i] = (i % 37 == 0) ? 1e6f * (i % 2 ? 1 : -1) : 0.25f * (float)(i % 7);
+  inputs.push_back(special);
+  for (DType t : {DType::Q8_0, DType::Q8_K}) {
+    const size_t bytes = row_bytes(t, n);
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      std::vector<uint8_t> got(bytes, 0xAA), want(bytes, 0x55);
+      quant::quantize_row_act(t, inputs[k].data(), got.data(), n);
+      if (t == DType::Q8_0)
+        quant::impl::quantize_act_q8_0(inputs[k].data(), want.data(), n);
+      else
+        quant::impl::quantize_q8_k(inputs[k].data(), want.data(), n);
+      EXPECT_EQ(got, want) << dtype_name(t) << " input " << k;
     }
   }
 }
