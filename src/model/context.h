@@ -81,6 +81,7 @@ class Context {
   // Activations for one chunk: x (residual), xb (normed / attention out), q, k, v, ffn hidden.
   AlignedBuffer<float> x_, xb_, q_, k_, v_, att_, hg_, hu_, scores_;
   std::vector<float> logits_;
+  std::vector<float> rope_cs_;  // [n, n_rot]: each token's RoPE cos/sin, shared by all layers
   std::vector<BatchToken> tmp_batch_;
   std::vector<int64_t> pos_;
 };

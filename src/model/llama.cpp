@@ -29,6 +29,10 @@ void Context::forward(const BatchToken* batch, const int64_t* pos, int64_t n, fl
                                  .neox = tr.neox_rope};
 
   for (int64_t t = 0; t < n; t++) kernels::get_row(w.tok_embd, batch[t].token, x + t * d);  // [n, d]
+  // RoPE angles depend on the position only: once per token, not per head and layer.
+  const int64_t n_rot = hp.n_rot;
+  rope_cs_.resize((size_t)(n * n_rot));
+  for (int64_t t = 0; t < n; t++) kernels::rope_angles((int32_t)pos[t], rope, rope_cs_.data() + t * n_rot);
 
   for (int64_t il = 0; il < hp.n_layer; il++) {
     const LayerWeights& L = w.layers[(size_t)il];
@@ -45,12 +49,12 @@ void Context::forward(const BatchToken* batch, const int64_t* pos, int64_t n, fl
       for (int64_t h = 0; h < hp.n_head; h++) {
         float* qh = q + t * q_dim + h * hd;
         if (tr.qk_norm) kernels::rms_norm(qh, L.q_norm.data(), qh, hd, hp.rms_eps);
-        kernels::rope(qh, (int32_t)pos[t], rope);
+        kernels::rope_apply(qh, rope_cs_.data() + t * n_rot, rope);
       }
       for (int64_t h = 0; h < hp.n_head_kv; h++) {
         float* kh = k + t * kv_dim + h * hd;
         if (tr.qk_norm) kernels::rms_norm(kh, L.k_norm.data(), kh, hd, hp.rms_eps);
-        kernels::rope(kh, (int32_t)pos[t], rope);
+        kernels::rope_apply(kh, rope_cs_.data() + t * n_rot, rope);
       }
       kv_.store(il, batch[t].seq, pos[t], k + t * kv_dim, v + t * kv_dim);
     }

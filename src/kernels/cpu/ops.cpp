@@ -3,6 +3,7 @@
 #include "kernels/cpu/ops.h"
 
 #include <cmath>
+#include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -55,6 +56,21 @@ UMA_TARGET_AVX2 double exp_sub_sum_avx2(float* x, int64_t n8, float mx) {
   return (d[0] + d[1]) + (d[2] + d[3]);
 }
 
+// max(x[0..n8)) ignoring NaN like the scalar loop (max_ps returns its second operand on NaN).
+UMA_TARGET_AVX2 float max_avx2(const float* x, int64_t n8, float mx) {
+  __m256 m = _mm256_set1_ps(mx);
+  for (int64_t i = 0; i < n8; i += 8) m = _mm256_max_ps(_mm256_loadu_ps(x + i), m);
+  __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_max_ss(h, _mm_movehdup_ps(h));
+  return _mm_cvtss_f32(h);
+}
+
+UMA_TARGET_AVX2 void scale_avx2(float* x, int64_t n8, float s) {
+  const __m256 v = _mm256_set1_ps(s);
+  for (int64_t i = 0; i < n8; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), v));
+}
+
 UMA_TARGET_AVX2 void swiglu_avx2(const float* gate, const float* up, float* out, int64_t n8) {
   const __m256 one = _mm256_set1_ps(1.0f);
   for (int64_t i = 0; i < n8; i += 8) {
@@ -66,6 +82,8 @@ UMA_TARGET_AVX2 void swiglu_avx2(const float* gate, const float* up, float* out,
 #else
 const bool kAvx2 = false;
 double exp_sub_sum_avx2(float*, int64_t, float) { return 0.0; }
+float max_avx2(const float*, int64_t, float mx) { return mx; }
+void scale_avx2(float*, int64_t, float) {}
 void swiglu_avx2(const float*, const float*, float*, int64_t) {}
 #endif
 }  // namespace
@@ -77,12 +95,20 @@ void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) 
   for (int64_t i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
 }
 
-void rope(float* x, int32_t pos, const RopeParams& p) {
+void rope_angles(int32_t pos, const RopeParams& p, float* cs) {
   const int32_t half = p.n_rot / 2;
   for (int32_t i = 0; i < half; i++) {
     double theta = (double)pos * std::pow((double)p.base, -2.0 * i / p.n_rot) * p.freq_scale;
     if (p.freq_factors) theta /= p.freq_factors[i];
-    const float c = (float)std::cos(theta), s = (float)std::sin(theta);
+    cs[i] = (float)std::cos(theta);
+    cs[half + i] = (float)std::sin(theta);
+  }
+}
+
+void rope_apply(float* x, const float* cs, const RopeParams& p) {
+  const int32_t half = p.n_rot / 2;
+  for (int32_t i = 0; i < half; i++) {
+    const float c = cs[i], s = cs[half + i];
     float* a = p.neox ? &x[i] : &x[2 * i];
     float* b = p.neox ? &x[i + half] : &x[2 * i + 1];
     const float x0 = *a, x1 = *b;
@@ -91,17 +117,24 @@ void rope(float* x, int32_t pos, const RopeParams& p) {
   }
 }
 
+void rope(float* x, int32_t pos, const RopeParams& p) {
+  std::vector<float> cs((size_t)p.n_rot);
+  rope_angles(pos, p, cs.data());
+  rope_apply(x, cs.data(), p);
+}
+
 void softmax(float* x, int64_t n) {
-  float mx = -INFINITY;
-  for (int64_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
   const int64_t n8 = kAvx2 ? n / 8 * 8 : 0;
+  float mx = n8 ? max_avx2(x, n8, -INFINITY) : -INFINITY;
+  for (int64_t i = n8; i < n; i++) mx = x[i] > mx ? x[i] : mx;
   double sum = n8 ? exp_sub_sum_avx2(x, n8, mx) : 0.0;
   for (int64_t i = n8; i < n; i++) {
     x[i] = std::exp(x[i] - mx);
     sum += x[i];
   }
   const float inv = (float)(1.0 / sum);
-  for (int64_t i = 0; i < n; i++) x[i] *= inv;
+  if (n8) scale_avx2(x, n8, inv);
+  for (int64_t i = n8; i < n; i++) x[i] *= inv;
 }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {

@@ -20,6 +20,10 @@ struct RopeParams {
   bool neox;
 };
 void rope(float* x, int32_t pos, const RopeParams& p);
+// The same in two steps, so a token's angles are computed once for all heads and layers:
+// cs: [n_rot] = cos of the n_rot/2 angles, then their sines.
+void rope_angles(int32_t pos, const RopeParams& p, float* cs);
+void rope_apply(float* x, const float* cs, const RopeParams& p);
 
 // In-place softmax over x: [n]; returns nothing, max-subtracted for stability.
 void softmax(float* x, int64_t n);
