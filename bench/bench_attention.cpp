@@ -32,9 +32,9 @@ void BM_attend_f16(benchmark::State& state, bool ref) {
     const uint8_t* kb = reinterpret_cast<const uint8_t*>(k.data() + layer_elems * (size_t)il);
     const uint8_t* vb = reinterpret_cast<const uint8_t*>(v.data() + layer_elems * (size_t)il);
     for (int64_t g = 0; g < n_kv_heads; g++) {
-      // kv_cache.h's layout: per block [KV head][position][head_dim].
+      // kv_cache.h's layout: per block and KV head, K as [head_dim][position], V as [position][head_dim].
       const uma::kernels::KvView kv{kb + g * bs * hd * 2, vb + g * bs * hd * 2, table.data(), bs,
-                                    (size_t)(bs * row) * 2, (size_t)hd * 2};
+                                    (size_t)(bs * row) * 2, 2, (size_t)bs * 2, (size_t)hd * 2};
       (ref ? uma::kernels::attend_f16_ref : uma::kernels::attend_f16)(q.data(), hd, (int)group, hd, scale, kv, depth,
                                                                       sc.data(), depth, out.data(), hd);
     }

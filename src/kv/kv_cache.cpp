@@ -70,22 +70,23 @@ void KvCache::truncate(int32_t seq, int64_t n_tokens) {
 
 void KvCache::store(int64_t il, int32_t seq, int64_t pos, const float* k, const float* v) {
   const int64_t block = tables_[(size_t)seq][(size_t)(pos / block_size_)];
-  const size_t at = (size_t)block * block_bytes() + (size_t)(pos % block_size_) * pos_stride();
+  const int64_t i = pos % block_size_;
+  const size_t at = (size_t)block * block_bytes();
   for (int64_t h = 0; h < n_head_kv_; h++) {
-    uint8_t* kd = k_.data() + head_offset(il, h) + at;
-    uint8_t* vd = v_.data() + head_offset(il, h) + at;
+    uint8_t* kd = k_.data() + head_offset(il, h) + at + (size_t)i * k_pos_stride();  // dim c at c * k_dim_stride()
+    uint8_t* vd = v_.data() + head_offset(il, h) + at + (size_t)i * v_pos_stride();
     const float* kh = k + h * head_dim_;
     const float* vh = v + h * head_dim_;
     if (type_ == DType::F32) {
-      std::memcpy(kd, kh, (size_t)head_dim_ * 4);
+      for (int64_t c = 0; c < head_dim_; c++) std::memcpy(kd + (size_t)c * k_dim_stride(), kh + c, 4);
       std::memcpy(vd, vh, (size_t)head_dim_ * 4);
       continue;
     }
-    auto* k16 = reinterpret_cast<uint16_t*>(kd);
     auto* v16 = reinterpret_cast<uint16_t*>(vd);
-    for (int64_t i = 0; i < head_dim_; i++) {
-      k16[i] = f32_to_f16(kh[i]);
-      v16[i] = f32_to_f16(vh[i]);
+    for (int64_t c = 0; c < head_dim_; c++) {
+      const uint16_t kc = f32_to_f16(kh[c]);
+      std::memcpy(kd + (size_t)c * k_dim_stride(), &kc, 2);
+      v16[c] = f32_to_f16(vh[c]);
     }
   }
 }

@@ -1,9 +1,10 @@
 // Paged KV cache shared by all sequences: a pool of fixed-size blocks (block_size positions each,
 // every layer), and per sequence a block table mapping position -> block. Keys and values are
 // stored as f32 or f16 (f16 halves the memory, as llama.cpp's default).
-// Storage per layer: [n_blocks, n_head_kv, block_size, head_dim] for K and for V: inside a block
-// each KV head's positions are contiguous, so attention (one KV head at a time) reads whole
-// cache lines and pages in order instead of head_dim-sized pieces a row apart (decision 8).
+// Storage per layer: V as [n_blocks, n_head_kv, block_size, head_dim], K transposed inside each
+// block and head as [n_blocks, n_head_kv, head_dim, block_size]: each KV head's part of a block is
+// contiguous, so attention (one KV head at a time) reads whole cache lines and pages in order,
+// and K's positions side by side make 8 scores one vector without reductions (decision 8).
 // The pool lives in huge pages (core/huge_buffer.h) and is touched at creation, so its memory is
 // committed up front (a pool that does not fit fails at load, not mid-generation).
 #pragma once
@@ -46,17 +47,19 @@ class KvCache {
   void store(int64_t il, int32_t seq, int64_t pos, const float* k, const float* v);
   // Block-level access for kernels that walk a sequence a block at a time: positions
   // [b·block_size, (b+1)·block_size) of `seq` are in pool block table(seq)[b]. KV head h of that
-  // block starts at k_head(il, h) + table(seq)[b]·block_bytes (and v_head(il, h) + …), one
-  // position every pos_stride bytes.
+  // block starts at k_head(il, h) + table(seq)[b]·block_bytes (and v_head(il, h) + …); inside
+  // it K element (i, c) is at i·k_pos_stride() + c·k_dim_stride(), V's at i·v_pos_stride() + c.
   const uint8_t* k_head(int64_t il, int64_t h) const { return k_.data() + head_offset(il, h); }
   const uint8_t* v_head(int64_t il, int64_t h) const { return v_.data() + head_offset(il, h); }
   const int32_t* table(int32_t seq) const { return tables_[seq].data(); }
-  size_t pos_stride() const { return (size_t)head_dim_ * elem_; }
-  size_t block_bytes() const { return (size_t)(n_head_kv_ * block_size_) * pos_stride(); }
+  size_t k_pos_stride() const { return elem_; }
+  size_t k_dim_stride() const { return (size_t)block_size_ * elem_; }
+  size_t v_pos_stride() const { return (size_t)head_dim_ * elem_; }
+  size_t block_bytes() const { return (size_t)(n_head_kv_ * block_size_ * head_dim_) * elem_; }
 
  private:
   size_t head_offset(int64_t il, int64_t h) const {
-    return (size_t)il * (size_t)n_blocks_ * block_bytes() + (size_t)(h * block_size_) * pos_stride();
+    return (size_t)il * (size_t)n_blocks_ * block_bytes() + (size_t)(h * block_size_ * head_dim_) * elem_;
   }
   DType type_ = DType::F16;
   int64_t n_layer_ = 0, n_head_kv_ = 0, head_dim_ = 0, n_blocks_ = 0, block_size_ = kDefaultBlockSize;

@@ -106,8 +106,8 @@ void Context::attention(int64_t il, const BatchToken* batch, const int64_t* pos,
         const float* qh = q_.data() + t * q_dim + (h0 + h) * hd;
         for (int64_t c = 0; c < hd; c++) qv[h * hd + c] = f16 ? f16_to_f32(f32_to_f16(qh[c])) : qh[c];
       }
-      const kernels::KvView kv{kv_.k_head(il, g), kv_.v_head(il, g), kv_.table(seq), kv_.block_size(),
-                               kv_.block_bytes(), kv_.pos_stride()};
+      const kernels::KvView kv{kv_.k_head(il, g), kv_.v_head(il, g), kv_.table(seq),     kv_.block_size(),
+                               kv_.block_bytes(),  kv_.k_pos_stride(), kv_.k_dim_stride(), kv_.v_pos_stride()};
       float* out = att_.data() + t * q_dim + h0 * hd;
       (f16 ? kernels::attend_f16 : kernels::attend_f32)(qv, hd, (int)group, hd, scale, kv, n_kv, sc, n_ctx, out, hd);
     }

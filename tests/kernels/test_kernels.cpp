@@ -263,7 +263,8 @@ TEST_P(X8Kernels, MatchReference) {
   }
 }
 
-// Attention of a head group over a paged KV cache (attention.h): the AVX2 kernel and the scalar
+// Attention of a head group over a paged KV cache (attention.h, in kv_cache.h's layout with two
+// KV heads per block, the second one used): the AVX2 kernel and the scalar
 // reference against float64 math on a shuffled block table, with odd lengths (partial blocks),
 // group sizes 1-8 and head dims on and off the 8-lane path. Probabilities are rounded to f16
 // before they meet V (as in llama.cpp), so a score that differs in its last bit can move one p by
@@ -287,9 +288,11 @@ TEST(Kernels, AttentionMatchesFloat64) {
           for (float& x : q) x = f16_to_f32(f32_to_f16(x));
           const float scale = 1.0f / std::sqrt((float)hd);
           // float64 truth: K/V at their stored values, p unrounded.
-          auto kv_at = [&](const std::vector<float>& src, const std::vector<uint16_t>& s16, bool f16,
+          // kv_cache.h's layout: per block and KV head, K as [hd][bs] and V as [bs][hd].
+          auto kv_at = [&](const std::vector<float>& src, const std::vector<uint16_t>& s16, bool f16, bool is_k,
                            int64_t j, int64_t c) {
-            const size_t i = (size_t)((table[(size_t)(j / bs)] * bs + j % bs) * row + head * hd + c);
+            const int64_t in_head = is_k ? c * bs + j % bs : (j % bs) * hd + c;
+            const size_t i = (size_t)(table[(size_t)(j / bs)] * bs * row + head * bs * hd + in_head);
             return f16 ? (double)f16_to_f32(s16[i]) : (double)src[i];
           };
           for (bool f16 : {true, false}) {
@@ -299,14 +302,14 @@ TEST(Kernels, AttentionMatchesFloat64) {
               double mx = -1e300, sum = 0;
               for (int64_t j = 0; j < n_kv; j++) {
                 double d = 0;
-                for (int64_t c = 0; c < hd; c++) d += (double)q[(size_t)(h * hd + c)] * kv_at(kf, k16, f16, j, c);
+                for (int64_t c = 0; c < hd; c++) d += (double)q[(size_t)(h * hd + c)] * kv_at(kf, k16, f16, true, j, c);
                 s[(size_t)j] = d * scale;
                 mx = std::max(mx, s[(size_t)j]);
               }
               for (double& x : s) sum += x = std::exp(x - mx);
               for (int64_t j = 0; j < n_kv; j++)
                 for (int64_t c = 0; c < hd; c++) {
-                  const double p = s[(size_t)j] / sum, v = kv_at(vf, v16, f16, j, c);
+                  const double p = s[(size_t)j] / sum, v = kv_at(vf, v16, f16, false, j, c);
                   exact[(size_t)(h * hd + c)] += p * v;
                   bound[(size_t)(h * hd + c)] += p * std::fabs(v);
                 }
@@ -314,8 +317,8 @@ TEST(Kernels, AttentionMatchesFloat64) {
             const size_t es = f16 ? 2 : 4;
             const uint8_t* kb = f16 ? reinterpret_cast<const uint8_t*>(k16.data()) : reinterpret_cast<const uint8_t*>(kf.data());
             const uint8_t* vb = f16 ? reinterpret_cast<const uint8_t*>(v16.data()) : reinterpret_cast<const uint8_t*>(vf.data());
-            const kernels::KvView kv{kb + head * hd * es, vb + head * hd * es, table.data(), bs,
-                                     (size_t)(bs * row) * es, (size_t)row * es};
+            const kernels::KvView kv{kb + head * bs * hd * es, vb + head * bs * hd * es, table.data(), bs,
+                                     (size_t)(bs * row) * es, es, (size_t)bs * es, (size_t)hd * es};
             using Fn = void (*)(const float*, int64_t, int, int64_t, float, const kernels::KvView&, int64_t, float*,
                                 int64_t, float*, int64_t);
             const std::vector<std::pair<const char*, Fn>> fns =

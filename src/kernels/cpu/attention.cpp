@@ -37,11 +37,12 @@ void attend_scalar(const float* q, int64_t q_stride, int group, int64_t hd, floa
       return f;
     }
   };
+  const size_t ke = kv.k_dim_stride / sizeof(Elem);  // K dims apart, in elements
   for (int64_t j = 0; j < n_kv; j++) {
-    const uint8_t* row = block_k(kv, j / kv.block_size) + (size_t)(j % kv.block_size) * kv.pos_stride;
+    const uint8_t* row = block_k(kv, j / kv.block_size) + (size_t)(j % kv.block_size) * kv.k_pos_stride;
     for (int h = 0; h < group; h++) {
       float s = 0.f;
-      for (int64_t c = 0; c < hd; c++) s += q[h * q_stride + c] * load(row, c);
+      for (int64_t c = 0; c < hd; c++) s += q[h * q_stride + c] * load(row, c * (int64_t)ke);
       sc[h * ss + j] = s * scale;
     }
   }
@@ -51,7 +52,7 @@ void attend_scalar(const float* q, int64_t q_stride, int group, int64_t hd, floa
     std::memset(out + h * os, 0, sizeof(float) * (size_t)hd);
   }
   for (int64_t j = 0; j < n_kv; j++) {
-    const uint8_t* row = block_v(kv, j / kv.block_size) + (size_t)(j % kv.block_size) * kv.pos_stride;
+    const uint8_t* row = block_v(kv, j / kv.block_size) + (size_t)(j % kv.block_size) * kv.v_pos_stride;
     for (int h = 0; h < group; h++)
       for (int64_t c = 0; c < hd; c++) out[h * os + c] += sc[h * ss + j] * load(row, c);
   }
@@ -66,6 +67,9 @@ UMA_TARGET_AVX2 inline __m256 load_f16x8(const uint8_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
+// Blocks fetched ahead (4 KiB each for a 64-dim f16 head); 1-4 measured alike in bench_attention.
+constexpr int64_t kPrefetchBlocks = 2;
+
 UMA_TARGET_AVX2 inline void prefetch_row(const uint8_t* p, size_t bytes) {
   for (size_t l = 0; l < bytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + l), _MM_HINT_T0);
 }
@@ -77,26 +81,46 @@ UMA_TARGET_AVX2 inline float hsum8(__m256 a) {
   return _mm_cvtss_f32(s);
 }
 
-// Scores of M heads (M <= 4) against one K row: M accumulators over hd / 8 chunks, each K chunk
-// widened once. Four heads reduce together (three hadds and one 128-bit add for all four).
-template <int M>
-UMA_TARGET_AVX2 inline void scores_row(const float* q, int64_t q_stride, const uint8_t* row, int64_t hd,
-                                       float scale, float* sc, int64_t ss, int64_t j) {
-  __m256 acc[M];
-  for (int m = 0; m < M; m++) acc[m] = _mm256_setzero_ps();
-  for (int64_t c = 0; c < hd; c += 8) {
-    const __m256 kx = load_f16x8(row + 2 * c);
-    for (int m = 0; m < M; m++) acc[m] = _mm256_fmadd_ps(_mm256_loadu_ps(q + m * q_stride + c), kx, acc[m]);
+// Scores of M heads (M <= 4) for 8·KC consecutive positions of one block, K transposed (kb:
+// dim 0 of the first position, dims ds bytes apart): per dim one broadcast of each head's q and
+// one widened K vector per 8 positions, M·KC accumulators, no horizontal sums. Positions past
+// `valid` are computed from whatever the block holds there but never stored.
+template <int M, int KC>
+UMA_TARGET_AVX2 inline void scores_tile(const float* q, int64_t q_stride, const uint8_t* kb, size_t ds, int64_t hd,
+                                        float scale, float* sc, int64_t ss, int64_t valid) {
+  __m256 acc[M][KC];
+  for (int m = 0; m < M; m++)
+    for (int k = 0; k < KC; k++) acc[m][k] = _mm256_setzero_ps();
+  for (int64_t c = 0; c < hd; c++) {
+    __m256 kx[KC];
+#pragma GCC unroll 4
+    for (int k = 0; k < KC; k++) kx[k] = load_f16x8(kb + (size_t)c * ds + 16 * k);
+#pragma GCC unroll 8
+    for (int m = 0; m < M; m++) {
+      const __m256 qm = _mm256_broadcast_ss(q + m * q_stride + c);
+#pragma GCC unroll 4
+      for (int k = 0; k < KC; k++) acc[m][k] = _mm256_fmadd_ps(qm, kx[k], acc[m][k]);
+    }
   }
-  if constexpr (M == 4) {
-    const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(acc[0], acc[1]), _mm256_hadd_ps(acc[2], acc[3]));
-    const __m128 s = _mm_mul_ps(_mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)), _mm_set1_ps(scale));
-    alignas(16) float v[4];
-    _mm_store_ps(v, s);
-    for (int m = 0; m < 4; m++) sc[m * ss + j] = v[m];
-  } else {
-    for (int m = 0; m < M; m++) sc[m * ss + j] = hsum8(acc[m]) * scale;
-  }
+  // Results through a buffer: indexing acc with a run-time bound in the partial case made the
+  // compiler keep acc in memory, with a store per FMA pair in the loop above.
+  const __m256 s = _mm256_set1_ps(scale);
+  alignas(32) float res[M][KC][8];
+#pragma GCC unroll 8
+  for (int m = 0; m < M; m++)
+#pragma GCC unroll 4
+    for (int k = 0; k < KC; k++) _mm256_store_ps(res[m][k], _mm256_mul_ps(acc[m][k], s));
+  const int64_t n = std::min<int64_t>(valid, 8 * KC);
+  for (int m = 0; m < M; m++) std::memcpy(sc + m * ss, &res[m][0][0], sizeof(float) * (size_t)n);
+}
+
+template <int KC>
+UMA_TARGET_AVX2 inline void scores_heads(const float* q, int64_t q_stride, int group, const uint8_t* kb, size_t ds,
+                                         int64_t hd, float scale, float* sc, int64_t ss, int64_t valid) {
+  int h = 0;
+  for (; h + 4 <= group; h += 4) scores_tile<4, KC>(q + h * q_stride, q_stride, kb, ds, hd, scale, sc + h * ss, ss, valid);
+  for (; h + 2 <= group; h += 2) scores_tile<2, KC>(q + h * q_stride, q_stride, kb, ds, hd, scale, sc + h * ss, ss, valid);
+  for (; h < group; h++) scores_tile<1, KC>(q + h * q_stride, q_stride, kb, ds, hd, scale, sc + h * ss, ss, valid);
 }
 
 // out[m][c .. c+8·C) += Σ_i p[m][j0 + i] v[i][c ..] for the n rows of one block, C chunks of 8 at once
@@ -130,20 +154,25 @@ UMA_TARGET_AVX2 void weighted_heads(const float* p, int64_t ss, int64_t j0, cons
 UMA_TARGET_AVX2 void attend_f16_avx2(const float* q, int64_t q_stride, int group, int64_t hd, float scale,
                                      const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {
   const int64_t bs = kv.block_size, nblk = (n_kv + bs - 1) / bs;
-  const size_t rs = kv.pos_stride, row_bytes = (size_t)hd * 2;
-  // Pass 1: scores, block by block.
-  for (int64_t i = 0; i < std::min(bs, n_kv); i++) prefetch_row(block_k(kv, 0) + (size_t)i * rs, row_bytes);
+  const size_t rs = kv.v_pos_stride, row_bytes = (size_t)hd * 2, head_bytes = (size_t)(bs * hd) * 2;
+  // Pass 1: scores, block by block, 16 positions at a time; the next block's K (one contiguous
+  // head_dim x block_size piece) is prefetched in halves along the way.
+  // Blocks in the order the two passes read them (all K, then all V), kPrefetchBlocks ahead.
+  auto ahead = [&](int64_t b) -> const uint8_t* {
+    b += kPrefetchBlocks;
+    return b < nblk ? block_k(kv, b) : b < 2 * nblk ? block_v(kv, b - nblk) : nullptr;
+  };
+  for (int64_t b = 0; b < std::min<int64_t>(kPrefetchBlocks, nblk); b++) prefetch_row(block_k(kv, b), head_bytes);
   for (int64_t b = 0; b < nblk; b++) {
     const uint8_t* kb = block_k(kv, b);
-    const uint8_t* next = b + 1 < nblk ? block_k(kv, b + 1) : block_v(kv, 0);  // then V's first block
+    const uint8_t* next = ahead(b);
     const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
-    for (int64_t i = 0; i < n; i++) {
-      prefetch_row(next + (size_t)i * rs, row_bytes);
-      const uint8_t* row = kb + (size_t)i * rs;
-      int h = 0;
-      for (; h + 4 <= group; h += 4) scores_row<4>(q + h * q_stride, q_stride, row, hd, scale, sc + h * ss, ss, j0 + i);
-      for (; h + 2 <= group; h += 2) scores_row<2>(q + h * q_stride, q_stride, row, hd, scale, sc + h * ss, ss, j0 + i);
-      for (; h < group; h++) scores_row<1>(q + h * q_stride, q_stride, row, hd, scale, sc + h * ss, ss, j0 + i);
+    for (int64_t i = 0; i < n; i += 16) {
+      if (next) prefetch_row(next + head_bytes * (size_t)i / (size_t)bs, head_bytes * 16 / (size_t)bs);
+      if (i + 8 < n)
+        scores_heads<2>(q, q_stride, group, kb + 2 * i, kv.k_dim_stride, hd, scale, sc + j0 + i, ss, n - i);
+      else
+        scores_heads<1>(q, q_stride, group, kb + 2 * i, kv.k_dim_stride, hd, scale, sc + j0 + i, ss, n - i);
     }
   }
   for (int h = 0; h < group; h++) {
@@ -155,10 +184,7 @@ UMA_TARGET_AVX2 void attend_f16_avx2(const float* q, int64_t q_stride, int group
   for (int64_t b = 0; b < nblk; b++) {
     const uint8_t* vb = block_v(kv, b);
     const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
-    if (b + 1 < nblk) {
-      const uint8_t* next = block_v(kv, b + 1);
-      for (int64_t i = 0; i < std::min(bs, n_kv - j0 - bs); i++) prefetch_row(next + (size_t)i * rs, row_bytes);
-    }
+    if (const uint8_t* next = ahead(nblk + b)) prefetch_row(next, head_bytes);
     int h = 0;
     for (; h + 4 <= group; h += 4) weighted_heads<4>(sc + h * ss, ss, j0, vb, rs, n, hd, out + h * os, os);
     for (; h + 2 <= group; h += 2) weighted_heads<2>(sc + h * ss, ss, j0, vb, rs, n, hd, out + h * os, os);
@@ -188,7 +214,8 @@ void attend_f16_ref(const float* q, int64_t q_stride, int group, int64_t hd, flo
 
 void attend_f16(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
                 int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride) {
-  if (kAvx2 && hd % 8 == 0)
+  if (kAvx2 && hd % 8 == 0 && kv.block_size % 16 == 0 && kv.k_pos_stride == 2 &&
+      kv.k_dim_stride == (size_t)kv.block_size * 2)
     attend_f16_avx2(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
   else
     attend_scalar<uint16_t>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);

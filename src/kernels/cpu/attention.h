@@ -14,15 +14,20 @@
 namespace uma::kernels {
 
 // Where one KV head's rows live: positions [b·block_size, (b+1)·block_size) are in pool block
-// table[b], at k + table[b]·block_bytes (and v + …), one position every pos_stride bytes
-// (kv/kv_cache.h keeps them contiguous: pos_stride = head_dim elements).
+// table[b], at k + table[b]·block_bytes (and v + …). Inside a block, K element (position i, dim c)
+// is at i·k_pos_stride + c·k_dim_stride and V's at i·v_pos_stride + c·element size.
+// kv/kv_cache.h stores K transposed ([head_dim][block_size]: k_pos_stride = one element), so the
+// scores of 8 positions are one vector, and V as rows ([block_size][head_dim]); the AVX2 kernel
+// wants exactly that, other strides take the scalar path.
 struct KvView {
   const uint8_t* k = nullptr;
   const uint8_t* v = nullptr;
   const int32_t* table = nullptr;
   int64_t block_size = 0;
   size_t block_bytes = 0;
-  size_t pos_stride = 0;
+  size_t k_pos_stride = 0;
+  size_t k_dim_stride = 0;
+  size_t v_pos_stride = 0;
 };
 
 // q: [group][hd] (rows q_stride floats apart), out: [group][hd] (out_stride apart).
