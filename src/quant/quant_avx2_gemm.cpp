@@ -361,6 +361,22 @@ inline void q8_0_block_sums8(const GemmArgs& g, int64_t nb, std::vector<int32_t>
   }
 }
 
+// Q4_K's mins meet the activation's 32-element sums two sub-blocks at a time (madd of (m, m')
+// pairs): per token, block and pair p < 4 the int16 pair (sum of sub-block 2p, of 2p + 1) as
+// one int32, computed once per call instead of once per 8-row group.
+inline void q8_k_min_pairs(const GemmArgs& g, int64_t nb, std::vector<int32_t>& out) {
+  out.resize((size_t)(g.nt * nb * 4));
+  for (int64_t t = 0; t < g.nt; ++t) {
+    const auto* a = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)t * g.a_stride);
+    for (int64_t b = 0; b < nb; ++b)
+      for (int p = 0; p < 4; ++p) {
+        const int16_t* bs = a[b].bsums + 4 * p;
+        out[(size_t)((t * nb + b) * 4 + p)] = (int32_t)(uint16_t)(int16_t)(bs[0] + bs[1]) |
+                                               (int32_t)((uint32_t)(uint16_t)(int16_t)(bs[2] + bs[3]) << 16);
+      }
+  }
+}
+
 // Decode streams each weight group once and does little work per byte; the hardware prefetcher
 // alone left one thread waiting on memory (bench_matmul: Q6_Kx8 one thread 9.9 GMAC/s streaming
 // vs 21.8 in cache). So the one-token kernels fetch the block about kPrefetchBytes ahead in the
@@ -431,7 +447,7 @@ UMA_TARGET_AVX2 inline __m256i q4k_scales(const BlockQ4_Kx8& x, int sb) {
 }
 
 template <int T, int G>
-UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb) {
+UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* pairs) {
   const BlockQ4_Kx8* w[G];
   for (int r = 0; r < G; ++r) w[r] = reinterpret_cast<const BlockQ4_Kx8*>(g.w + (size_t)(grp + r) * g.w_stride);
   const BlockQ8_K* a[T];
@@ -481,12 +497,8 @@ UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
         std::memcpy(&m0, x.mins[2 * p], 8);
         std::memcpy(&m1, x.mins[2 * p + 1], 8);
         const __m256i mm = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_cvtsi64_si128(m0), _mm_cvtsi64_si128(m1)));
-        for (int j = 0; j < T; ++j) {
-          const int16_t* bs = a[j][b].bsums + 4 * p;
-          const int32_t pair = (int32_t)(uint16_t)(int16_t)(bs[0] + bs[1]) |
-                               (int32_t)((uint32_t)(uint16_t)(int16_t)(bs[2] + bs[3]) << 16);
-          msum[j] = _mm256_add_epi32(msum[j], _mm256_madd_epi16(mm, _mm256_set1_epi32(pair)));
-        }
+        for (int j = 0; j < T; ++j)
+          msum[j] = _mm256_add_epi32(msum[j], _mm256_madd_epi16(mm, _mm256_set1_epi32(pairs[((t0 + j) * nb + b) * 4 + p])));
       }
       const __m256 d = _mm256_cvtph_ps(load128(x.d)), dmin = _mm256_cvtph_ps(load128(x.dmin));
       for (int j = 0; j < T; ++j) {
@@ -687,8 +699,8 @@ struct Q4_0x8Tiles {
 struct Q4_Kx8Tiles {
   static constexpr int kDecodeGroups = 1;  // measured: pairs lose here (more live registers per group)
   template <int T, int G>
-  UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t*) {
-    q4_k_x8_tile<T, G>(g, grp, t0, nb);
+  UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* ys) {
+    q4_k_x8_tile<T, G>(g, grp, t0, nb, ys);
   }
 };
 struct Q6_Kx8Tiles {
@@ -751,7 +763,12 @@ UMA_TARGET_AVX2 void gemm_q8_0(const GemmArgs& g) { drive<Q8_0Kernel, kTokTile>(
 UMA_TARGET_AVX2 void gemm_q4_k(const GemmArgs& g) { drive<Q4_KKernel, kTokTile>(g); }
 UMA_TARGET_AVX2 void gemm_q6_k(const GemmArgs& g) { drive<Q6_KKernel, kTokTile>(g); }
 
-UMA_TARGET_AVX2 void gemm_q4_k_x8(const GemmArgs& g) { drive_x8<Q4_Kx8Tiles>(g, g.n / kQK_K, nullptr); }
+UMA_TARGET_AVX2 void gemm_q4_k_x8(const GemmArgs& g) {
+  const int64_t nb = g.n / kQK_K;
+  thread_local std::vector<int32_t> pairs;
+  q8_k_min_pairs(g, nb, pairs);
+  drive_x8<Q4_Kx8Tiles>(g, nb, pairs.data());
+}
 
 UMA_TARGET_AVX2 void gemm_q6_k_x8(const GemmArgs& g) { drive_x8<Q6_Kx8Tiles>(g, g.n / kQK_K, nullptr); }
 
