@@ -153,14 +153,14 @@ async function runLlamaCpp(model) {
 
 const fmt = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? "—" : x.toFixed(d));
 const rows = [];
-let bandwidth = 0;
+const probes = [];  // each model's uma bench run measures the bandwidth its rooflines use
 for (const model of opt.models) {
   const name = path.basename(model);
   console.error(`bench/compare: ${name}: uma bench ...`);
   const u = opt.only === "llama.cpp" ? null : runUma(model);
   console.error(`bench/compare: ${name}: llama.cpp ...`);
   const l = opt.only === "uma" ? null : await runLlamaCpp(model);
-  if (u) bandwidth = u.bandwidth_bytes_per_s;
+  if (u) probes.push(u.bandwidth_bytes_per_s / 1e9);
   const tests = (u ? u.results : l).map((r) => r.test);
   for (const test of tests) {
     const ur = u?.results.find((r) => r.test === test), lr = l?.find((r) => r.test === test);
@@ -170,17 +170,18 @@ for (const model of opt.models) {
               `${fmt(us?.median)} (${fmt(us?.min)}–${fmt(us?.max)}) | ` +
               `${fmt(ls?.median)} (${fmt(ls?.min)}–${fmt(ls?.max)}) | ` +
               `${us && ls ? fmt(us.median / ls.median) + "×" : "—"} | ${fmt(roof(us))} | ${fmt(roof(ls))} | ` +
-              `${fmt(lr?.wall_tokens_per_s?.median)} |`);
+              `${fmt(lr?.wall_tokens_per_s?.median)} | ${u ? fmt(u.bandwidth_bytes_per_s / 1e9, 1) : "—"} |`);
   }
 }
 
 const load = os.loadavg().map((x) => x.toFixed(2)).join(", ");
 console.log(`uma bench vs ${llamaInfo || "llama.cpp (not run)"}; ${os.cpus()[0]?.model ?? "cpu"}, ` +
             `${opt.t} threads, -r ${opt.r}; load average ${load}` +
-            (bandwidth ? `; read bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s (uma's probe)` : ""));
+            (probes.length ? `; read bandwidth ${Math.min(...probes).toFixed(1)}–${Math.max(...probes).toFixed(1)} GB/s ` +
+                             "(uma's probe, measured in each model's uma run; both rooflines of a row use that run's)" : ""));
 console.log("llama.cpp t/s come from its own decode timers (llama_perf_context); \"wall\" is the same " +
             "run timed through the JS binding, which adds a per-call overhead.");
 console.log("");
-console.log("| model | type | test | uma t/s (min–max) | llama.cpp t/s (min–max) | uma / llama.cpp | uma roofline | llama.cpp roofline | llama.cpp wall t/s |");
-console.log("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+console.log("| model | type | test | uma t/s (min–max) | llama.cpp t/s (min–max) | uma / llama.cpp | uma roofline | llama.cpp roofline | llama.cpp wall t/s | probe GB/s |");
+console.log("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const r of rows) console.log(r);
