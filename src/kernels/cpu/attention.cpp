@@ -154,15 +154,16 @@ UMA_TARGET_AVX2 void weighted_heads(const float* p, int64_t ss, int64_t j0, cons
 UMA_TARGET_AVX2 void attend_f16_avx2(const float* q, int64_t q_stride, int group, int64_t hd, float scale,
                                      const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {
   const int64_t bs = kv.block_size, nblk = (n_kv + bs - 1) / bs;
-  const size_t rs = kv.v_pos_stride, row_bytes = (size_t)hd * 2, head_bytes = (size_t)(bs * hd) * 2;
-  // Pass 1: scores, block by block, 16 positions at a time; the next block's K (one contiguous
-  // head_dim x block_size piece) is prefetched in halves along the way.
-  // Blocks in the order the two passes read them (all K, then all V), kPrefetchBlocks ahead.
+  const size_t rs = kv.v_pos_stride, head_bytes = (size_t)(bs * hd) * 2;
+  // Each head's part of a block (K: head_dim x block_size, V: block_size x head_dim) is one
+  // contiguous piece; pieces are prefetched kPrefetchBlocks ahead in the order the two passes
+  // read them (all K, then all V).
   auto ahead = [&](int64_t b) -> const uint8_t* {
     b += kPrefetchBlocks;
     return b < nblk ? block_k(kv, b) : b < 2 * nblk ? block_v(kv, b - nblk) : nullptr;
   };
   for (int64_t b = 0; b < std::min<int64_t>(kPrefetchBlocks, nblk); b++) prefetch_row(block_k(kv, b), head_bytes);
+  // Pass 1: scores, block by block, 16 positions at a time (the piece ahead in halves).
   for (int64_t b = 0; b < nblk; b++) {
     const uint8_t* kb = block_k(kv, b);
     const uint8_t* next = ahead(b);
