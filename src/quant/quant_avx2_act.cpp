@@ -9,7 +9,6 @@
 
 #include <immintrin.h>
 
-#include <cmath>
 #include <cstring>
 
 #include "quant/blocks.h"

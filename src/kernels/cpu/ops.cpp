@@ -3,7 +3,6 @@
 #include "kernels/cpu/ops.h"
 
 #include <cmath>
-#include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -115,12 +114,6 @@ void rope_apply(float* x, const float* cs, const RopeParams& p) {
     *a = x0 * c - x1 * s;
     *b = x0 * s + x1 * c;
   }
-}
-
-void rope(float* x, int32_t pos, const RopeParams& p) {
-  std::vector<float> cs((size_t)p.n_rot);
-  rope_angles(pos, p, cs.data());
-  rope_apply(x, cs.data(), p);
 }
 
 void softmax(float* x, int64_t n) {

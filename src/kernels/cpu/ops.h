@@ -19,9 +19,8 @@ struct RopeParams {
   const float* freq_factors;   // [n_rot/2] or nullptr (Llama 3.1 rope_freqs)
   bool neox;
 };
-void rope(float* x, int32_t pos, const RopeParams& p);
-// The same in two steps, so a token's angles are computed once for all heads and layers:
-// cs: [n_rot] = cos of the n_rot/2 angles, then their sines.
+// In two steps, so a token's angles are computed once for all heads and layers:
+// cs: [n_rot] = cos of the n_rot/2 angles at position pos, then their sines.
 void rope_angles(int32_t pos, const RopeParams& p, float* cs);
 void rope_apply(float* x, const float* cs, const RopeParams& p);
 
