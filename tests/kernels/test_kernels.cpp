@@ -13,10 +13,12 @@
 #include "kernels/cpu/matmul.h"
 #include "quant/quant.h"
 #include "quant/quant_gemm.h"
+#include "quant/quant_avx2.h"
 #include "quant/quant_impl.h"
 #include "quant/quant_simd.h"
 #include "quant/repack.h"
 #include "kernels/cpu/attention.h"
+#include "kv/kv_cache.h"
 #include "kernels/cpu/ops.h"
 #include "core/f16.h"
 #if defined(__aarch64__)
@@ -338,6 +340,51 @@ TEST(Kernels, AttentionMatchesFloat64) {
             }
           }
         }
+      }
+    }
+  }
+}
+
+// The KV cache's own layout end to end: rows written with KvCache::store (K transposed per
+// block) and read back by attend_f16 through the cache's strides must give the attention of the
+// rows that were stored (float64 from the f16-rounded inputs), and that layout must be the one
+// the SIMD kernel takes on a CPU that has it — a layout change that silently sent decode to the
+// scalar path fails here.
+TEST(Kernels, AttentionOverKvCacheStore) {
+  const int64_t n_head_kv = 2, hd = 64, n_kv = 45, group = 4;
+  auto made = KvCache::create(/*n_layer=*/2, n_head_kv, hd, /*n_blocks=*/4, /*n_seq=*/1, DType::F16);
+  ASSERT_TRUE(made.ok());
+  KvCache kv = std::move(made).value();
+  ASSERT_TRUE(kv.reserve(0, n_kv).is_ok());
+  const std::vector<float> kf = random_normal(n_kv * n_head_kv * hd, 5, 1.0f), vf = random_normal(n_kv * n_head_kv * hd, 6, 1.0f);
+  for (int64_t j = 0; j < n_kv; j++) kv.store(1, 0, j, kf.data() + j * n_head_kv * hd, vf.data() + j * n_head_kv * hd);
+  std::vector<float> q = random_normal(group * hd, 7, 1.0f);
+  for (float& x : q) x = f16_to_f32(f32_to_f16(x));
+  const float scale = 1.0f / std::sqrt((float)hd);
+  auto r16 = [](float x) { return (double)f16_to_f32(f32_to_f16(x)); };
+  for (int64_t g = 0; g < n_head_kv; g++) {
+    const kernels::KvView view{kv.k_head(1, g), kv.v_head(1, g), kv.table(0),       kv.block_size(),
+                               kv.block_bytes(), kv.k_pos_stride(), kv.k_dim_stride(), kv.v_pos_stride()};
+    EXPECT_EQ(kernels::attend_f16_simd(view, hd), quant::avx2::cpu_supported());
+    std::vector<float> sc((size_t)(group * n_kv)), out((size_t)(group * hd));
+    kernels::attend_f16(q.data(), hd, group, hd, scale, view, n_kv, sc.data(), n_kv, out.data(), hd);
+    for (int64_t h = 0; h < group; h++) {
+      std::vector<double> s((size_t)n_kv);
+      double mx = -1e300, sum = 0;
+      for (int64_t j = 0; j < n_kv; j++) {
+        double d = 0;
+        for (int64_t c = 0; c < hd; c++) d += (double)q[(size_t)(h * hd + c)] * r16(kf[(size_t)((j * n_head_kv + g) * hd + c)]);
+        mx = std::max(mx, s[(size_t)j] = d * scale);
+      }
+      for (double& x : s) sum += x = std::exp(x - mx);
+      for (int64_t c = 0; c < hd; c++) {
+        double want = 0, bound = 0;
+        for (int64_t j = 0; j < n_kv; j++) {
+          const double v = r16(vf[(size_t)((j * n_head_kv + g) * hd + c)]);
+          want += s[(size_t)j] / sum * v;
+          bound += s[(size_t)j] / sum * std::fabs(v);
+        }
+        ASSERT_NEAR(out[(size_t)(h * hd + c)], want, bound / 1024 + 1e-5) << "kv head " << g << " h=" << h << " c=" << c;
       }
     }
   }

@@ -213,10 +213,14 @@ void attend_f16_ref(const float* q, int64_t q_stride, int group, int64_t hd, flo
   attend_scalar<uint16_t>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
 }
 
+bool attend_f16_simd(const KvView& kv, int64_t hd) {
+  return kAvx2 && hd % 8 == 0 && kv.block_size % 16 == 0 && kv.k_pos_stride == 2 &&
+         kv.k_dim_stride == (size_t)kv.block_size * 2;
+}
+
 void attend_f16(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
                 int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride) {
-  if (kAvx2 && hd % 8 == 0 && kv.block_size % 16 == 0 && kv.k_pos_stride == 2 &&
-      kv.k_dim_stride == (size_t)kv.block_size * 2)
+  if (attend_f16_simd(kv, hd))
     attend_f16_avx2(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
   else
     attend_scalar<uint16_t>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);

@@ -39,6 +39,10 @@ void attend_f16(const float* q, int64_t q_stride, int group, int64_t hd, float s
 void attend_f32(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
                 int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride);
 
+// Whether attend_f16 takes the SIMD kernel for this layout and head size on this CPU (else the
+// scalar reference); exposed so tests can hold the cache's real layout to the fast path.
+bool attend_f16_simd(const KvView& kv, int64_t hd);
+
 // The scalar reference for f16 caches (also the fallback), exposed for the kernel tests.
 void attend_f16_ref(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
                     int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride);
