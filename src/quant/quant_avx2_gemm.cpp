@@ -223,6 +223,32 @@ struct Q8_0Kernel {
 
 // ---- K-quants against Q8_K activations (256-element super-blocks). ----
 
+// The interleaved K-quant layouts keep one byte per row and sub-block ([sub-block][row], repack.h);
+// madd wants them as int16 in the 32-bit lane of their row. A 16-byte load broadcast to both
+// 128-bit halves holds two sub-blocks, and one pshufb spreads rows 0-3 over the low half and 4-7
+// over the high half. RowCtl<i0, i1, i2, i3> gives row r's 32-bit lane the bytes i0 + r ... i3 + r
+// (negative: zero).
+template <int I0, int I1, int I2, int I3>
+struct RowCtl {
+  static constexpr int8_t byte(int i, int r) { return i < 0 ? int8_t(-1) : int8_t(i + r); }
+  alignas(32) static constexpr int8_t v[32] = {
+      byte(I0, 0), byte(I1, 0), byte(I2, 0), byte(I3, 0), byte(I0, 1), byte(I1, 1), byte(I2, 1), byte(I3, 1),
+      byte(I0, 2), byte(I1, 2), byte(I2, 2), byte(I3, 2), byte(I0, 3), byte(I1, 3), byte(I2, 3), byte(I3, 3),
+      byte(I0, 4), byte(I1, 4), byte(I2, 4), byte(I3, 4), byte(I0, 5), byte(I1, 5), byte(I2, 5), byte(I3, 5),
+      byte(I0, 6), byte(I1, 6), byte(I2, 6), byte(I3, 6), byte(I0, 7), byte(I1, 7), byte(I2, 7), byte(I3, 7)};
+};
+// Unsigned (s, s) of the sub-block at byte offset O, and (s of sub-block 0, s of 1).
+template <int O> constexpr const int8_t* kCtlU16Pair = RowCtl<O, -1, O, -1>::v;
+constexpr const int8_t* kCtlU16Pairs = RowCtl<0, -1, 8, -1>::v;
+// The same in the high bytes, for a signed shift down by 8.
+template <int O> constexpr const int8_t* kCtlS16Pair = RowCtl<-1, O, -1, O>::v;
+constexpr const int8_t* kCtlS16Pairs = RowCtl<-1, 0, -1, 8>::v;
+
+UMA_TARGET_AVX2 inline __m256i bcast_pair(const void* p) { return _mm256_broadcastsi128_si256(load128(p)); }
+UMA_TARGET_AVX2 inline __m256i row_bytes(__m256i two, const int8_t* ctl) {
+  return _mm256_shuffle_epi8(two, _mm256_load_si256(reinterpret_cast<const __m256i*>(ctl)));
+}
+
 // int16 element e of a 128-bit lane broadcast over that lane: pshufb control bytes (2e, 2e+1).
 UMA_TARGET_AVX2 inline __m256i bcast16_ctl(int lo, int hi) {
   const __m128i l = _mm_set1_epi16((int16_t)((2 * lo) | ((2 * lo + 1) << 8)));
@@ -389,6 +415,16 @@ UMA_TARGET_AVX2 inline void prefetch_ahead(const B* x) {
   for (size_t o = 0; o < sizeof(B); o += 64) _mm_prefetch(p + o, _MM_HINT_T0);
 }
 
+// The same, in `parts` steps: step `part` fetches its share of the block's lines. Large blocks use
+// this, one step per stretch of work, so the misses do not arrive as one burst.
+template <int Parts, class B>
+UMA_TARGET_AVX2 inline void prefetch_ahead_part(const B* x, int part) {
+  constexpr size_t kAhead = (kPrefetchBytes + sizeof(B) - 1) / sizeof(B);
+  constexpr size_t kLines = (sizeof(B) + 63) / 64, kPer = (kLines + Parts - 1) / Parts;
+  const char* p = reinterpret_cast<const char*>(x + kAhead);
+  for (size_t l = part * kPer; l < std::min(kLines, (part + 1) * kPer); ++l) _mm_prefetch(p + 64 * l, _MM_HINT_T0);
+}
+
 UMA_TARGET_AVX2 inline __m256i bcast4(const int8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -438,12 +474,11 @@ UMA_TARGET_AVX2 inline void q4_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
 // Q4_Kx8 (repack.h): per sub-block, 8 maddubs of 8 rows x 4 nibbles by broadcast activation
 // groups summed in int16 (<= 8 * 2 * 15 * 128), one madd by the rows' scales (int16 pairs
 // (s, s) per row); mins meet the activation's 32-element sums in 4 madds of (m, m') pairs.
-// Sub-block sb's 8 row scales as int16 pairs (s, s) per 32-bit lane, for madd against int16 sums.
+// Sub-block sb's 8 row scales as int16 pairs (s, s) per 32-bit lane, for madd against int16 sums:
+// one shuffle of the broadcast pair of sub-blocks (was widen + shift + or).
 UMA_TARGET_AVX2 inline __m256i q4k_scales(const BlockQ4_Kx8& x, int sb) {
-  int64_t sc8;
-  std::memcpy(&sc8, x.scales[sb], 8);
-  const __m256i sc32 = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(sc8));
-  return _mm256_or_si256(sc32, _mm256_slli_epi32(sc32, 16));
+  const __m256i two = bcast_pair(x.scales[sb & ~1]);
+  return (sb & 1) ? row_bytes(two, kCtlU16Pair<8>) : row_bytes(two, kCtlU16Pair<0>);
 }
 
 template <int T, int G>
@@ -459,7 +494,6 @@ UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
   for (int64_t b = 0; b < nb; ++b) {
     for (int r = 0; r < G; ++r) {
       const BlockQ4_Kx8& x = w[r][b];
-      if constexpr (T == 1) prefetch_ahead(&x);
       __m256i isum[T], msum[T];
       for (int j = 0; j < T; ++j) isum[j] = msum[j] = _mm256_setzero_si256();
       // One token: sub-blocks in pairs (2c: low nibbles, 2c + 1: high nibbles of the same bytes),
@@ -468,6 +502,7 @@ UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
       // noisy A/B; not settled).
       for (int c = 0; c < 4; ++c) {
         if constexpr (T == 1) {
+          prefetch_ahead_part<4>(&x, c);
           __m256i lo16 = _mm256_setzero_si256(), hi16 = _mm256_setzero_si256();
           for (int gg = 0; gg < 8; ++gg) {
             const __m256i raw = load256(x.qs + 32 * (8 * c + gg));
@@ -493,10 +528,7 @@ UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
         }
       }
       for (int p = 0; p < 4; ++p) {
-        int64_t m0, m1;
-        std::memcpy(&m0, x.mins[2 * p], 8);
-        std::memcpy(&m1, x.mins[2 * p + 1], 8);
-        const __m256i mm = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_cvtsi64_si128(m0), _mm_cvtsi64_si128(m1)));
+        const __m256i mm = row_bytes(bcast_pair(x.mins[2 * p]), kCtlU16Pairs);
         for (int j = 0; j < T; ++j)
           msum[j] = _mm256_add_epi32(msum[j], _mm256_madd_epi16(mm, _mm256_set1_epi32(pairs[((t0 + j) * nb + b) * 4 + p])));
       }
@@ -566,23 +598,20 @@ struct Q6Bytes {
   uint8_t q[2048];
 };
 
-// Sub-block sb's 8 row scales as int16 pairs (s, s) per 32-bit lane, for madd against int16 sums.
+// Sub-block sb's 8 row scales (signed) as int16 pairs (s, s) per 32-bit lane, for madd against
+// int16 sums: shuffled into the high bytes and shifted down arithmetically (sign-extends).
 UMA_TARGET_AVX2 inline __m256i q6k_scales(const int8_t (&scales)[16][8], int sb) {
-  int64_t sc8;
-  std::memcpy(&sc8, scales[sb], 8);
-  const __m256i v = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(sc8));
-  return _mm256_or_si256(_mm256_and_si256(v, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(v, 16));
+  const __m256i two = bcast_pair(scales[sb & ~1]);
+  return _mm256_srai_epi16((sb & 1) ? row_bytes(two, kCtlS16Pair<8>) : row_bytes(two, kCtlS16Pair<0>), 8);
 }
 
 // -32 * sum_sb scale * bsum for the 8 rows (the offset of the unsigned quants).
 UMA_TARGET_AVX2 inline __m256i q6k_offset(const int8_t (&scales)[16][8], const BlockQ8_K& a) {
   __m256i s = _mm256_setzero_si256();
   for (int p = 0; p < 8; ++p) {
-    int64_t s0, s1;
-    std::memcpy(&s0, scales[2 * p], 8);
-    std::memcpy(&s1, scales[2 * p + 1], 8);
-    const __m256i ss = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(_mm_cvtsi64_si128(s0), _mm_cvtsi64_si128(s1)));
-    const int32_t pair = (int32_t)(uint16_t)a.bsums[2 * p] | (int32_t)((uint32_t)(uint16_t)a.bsums[2 * p + 1] << 16);
+    const __m256i ss = _mm256_srai_epi16(row_bytes(bcast_pair(scales[2 * p]), kCtlS16Pairs), 8);
+    int32_t pair;  // (bsum 2p, bsum 2p + 1) as the int16 pair of one 32-bit lane
+    std::memcpy(&pair, a.bsums + 2 * p, 4);
     s = _mm256_add_epi32(s, _mm256_madd_epi16(ss, _mm256_set1_epi32(pair)));
   }
   return _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(s, 5));
