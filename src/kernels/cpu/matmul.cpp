@@ -19,9 +19,11 @@ namespace {
 
 // Small products are not worth waking the other threads (a wake-up costs microseconds).
 constexpr int64_t kMinParallelMacs = 1 << 16;
-// Chunks per thread and call: enough to even out a slow core, few enough that each chunk is a
-// long stream (llama3-1b's 512-row K projection still gives 64-row chunks).
-constexpr int64_t kChunksPerThread = 4;
+// Chunks shrink as the work runs out (guided scheduling): each takes 1/(2 x threads) of the rows
+// still unassigned, so the first ones are long streams and the last ones are short, and a thread
+// that finishes early waits at most for a small chunk. No chunk is smaller than
+// 1/(kMinChunkDiv x threads) of the call's rows (and never below one unit).
+constexpr int64_t kMinChunkDiv = 16;
 
 // How one matrix's rows are computed: a tile kernel over plain rows or 8-row groups
 // (quant/repack.h), or the per-row dot as a fallback.
@@ -98,20 +100,27 @@ void matmul_multi(ThreadPool& pool, std::span<const MatmulJob> jobs, const float
     act = scratch.act.data();
   }
 
-  // Chunks: each matrix cut into pieces of whole units, about kChunksPerThread per thread overall.
+  // Chunks: pieces of whole units, shrinking towards the end of the job list (see kMinChunkDiv).
   int64_t total_rows = 0, macs = 0;
   for (const MatmulJob& j : jobs) total_rows += j.w->n_out, macs += j.w->n_in * j.w->n_out * n_tok;
   const bool serial = macs < kMinParallelMacs || pool.n_threads() == 1;
-  const int64_t target = serial ? total_rows : std::max<int64_t>(1, total_rows / (pool.n_threads() * kChunksPerThread));
+  const size_t nt = (size_t)pool.n_threads();
+  const size_t min_rows = std::max<size_t>(1, (size_t)total_rows / (nt * kMinChunkDiv));
   std::vector<RowKernel> kernels;
   std::vector<Chunk> chunks;
   kernels.reserve(jobs.size());
+  size_t left = (size_t)total_rows;  // rows not yet in a chunk
   for (uint32_t ji = 0; ji < jobs.size(); ji++) {
     const MatView& w = *jobs[ji].w;
     kernels.push_back(row_kernel(w));
-    const size_t unit = kernels.back().unit_rows;
-    const size_t step = std::max<size_t>(unit, ((size_t)target + unit - 1) / unit * unit);
-    for (size_t r = 0; r < (size_t)w.n_out; r += step) chunks.push_back({ji, r, std::min((size_t)w.n_out, r + step)});
+    const size_t unit = kernels.back().unit_rows, n_out = (size_t)w.n_out;
+    for (size_t r = 0; r < n_out;) {
+      const size_t want = serial ? n_out : std::max(min_rows, (left + 2 * nt - 1) / (2 * nt));
+      const size_t e = std::min(n_out, r + std::max<size_t>(unit, (want + unit - 1) / unit * unit));
+      chunks.push_back({ji, r, e});
+      left -= e - r;
+      r = e;
+    }
   }
   auto run = [&](const Chunk& c) {
     run_rows(*jobs[c.job].w, kernels[c.job], act, *act_row, n_tok, jobs[c.job].y, c.r0, c.r1);
