@@ -183,8 +183,8 @@ test('SSE keep-alive comments while waiting in the queue', async () => {
 test('/health is 503 while the model loads', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uma-serve-'));
   const fifo = path.join(dir, 'model.gguf');
-  spawn('mkfifo', [fifo]).on('exit', () => {});
-  await sleep(200);
+  // Synchronously: a FIFO not yet made (a slow machine) would make serve fail instead of block.
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
   const proc = spawn(UMA, ['serve', '-m', fifo, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     let log = '';
