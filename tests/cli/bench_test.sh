@@ -41,6 +41,13 @@ check "--json fields and values" 'has "$tmp/py" "json ok" || { cat "$tmp/py"; fa
 check "table exit 0" '[ $? -eq 0 ]'
 check "table header" 'has "$tmp/md" "| model | type | size | params | threads | test | t/s | min | max | roofline |"'
 check "table rows" 'grep -qE "^\| stories260K\.gguf \| F32 \| .* \| pp8 \| " "$tmp/md" && grep -qE "^\| stories260K\.gguf \| F32 \| .* \| tg4 \| .*\| [0-9.]+ \|$" "$tmp/md"'
+# The probe also runs before the model loads (the faster one counts); its buffer must not show up
+# as the model's peak RSS (stories260K needs a few MiB; the probe here maps 256 MiB).
+if [ -w /proc/self/clear_refs ]; then
+  check "probe before loading and after the tests" 'has "$tmp/md" "before loading and 5 after the tests"'
+  "$UMA" bench -m "$M/stories260K.gguf" -p 0 -n 2 -r 1 --bw-buffer-mib 256 --json >"$tmp/jr" 2>"$tmp/err"
+  check "early probe not in peak RSS" 'python3 -c "import json,sys; r=json.load(open(sys.argv[1]))[\"peak_rss_bytes\"]; sys.exit(0 if r < 128 << 20 else print(r) or 1)" "$tmp/jr"'
+fi
 check "bandwidth, bytes/token, ttft, rss lines" 'has "$tmp/md" "memory read bandwidth:" && has "$tmp/md" "bytes per token (tg4):" && has "$tmp/md" "time to first token:" && has "$tmp/md" "peak RSS:"'
 
 # Only tg (no pp): TTFT falls back to one decode step; a quantized file's type is its ftype.
