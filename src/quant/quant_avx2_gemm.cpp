@@ -590,7 +590,6 @@ UMA_TARGET_AVX2 inline void q8_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
 // Per 16-element sub-block, two pairs of maddubs (<= 2 * 2 * 63 * 128 in int16) meet the rows'
 // scales in two madds; the +32 leaves as 32 * sum_sb scale * bsum, 8 madds of (s, s') pairs
 // against the activation's 16-element sums.
-constexpr int kQ6Prefetch = 2;  // blocks (1680 bytes each) ahead
 
 struct Q6Bytes {
   f16_bits d[8];
@@ -690,12 +689,11 @@ UMA_TARGET_AVX2 inline void q6_k_x8_decode(const GemmArgs& g, int64_t grp, int64
     for (int r = 0; r < G; ++r) {
       const BlockQ6_Kx8& x = w[r][b];
       __m256i isum = q6k_offset(x.scales, a[b]);
-      const char* ahead = reinterpret_cast<const char*>(&x + kQ6Prefetch);
       for (int p = 0; p < 4; ++p)
         for (int hw = 0; hw < 2; ++hw) {
-          // Like prefetch_ahead (same distance), but 4 lines per step instead of the block's 27 at
-          // once: bench_matmul 2 threads 40-43 GMAC/s spread vs 30-34 as one burst.
-          for (int i = 0; i < 4; ++i) _mm_prefetch(ahead + 64 * (4 * (2 * p + hw) + i), _MM_HINT_T0);
+          // Spread over the 8 steps (4 lines each), not the block's 27 lines at once: bench_matmul
+          // 2 threads 40-43 GMAC/s spread vs 30-34 as one burst.
+          prefetch_ahead_part<8>(&x, 2 * p + hw);
           __m256i v0[4], v1[4];
           q6k_unpack4(x, p, 2 * hw, v0);
           q6k_unpack4(x, p, 2 * hw + 1, v1);
