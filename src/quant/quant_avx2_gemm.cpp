@@ -406,17 +406,10 @@ inline void q8_k_min_pairs(const GemmArgs& g, int64_t nb, std::vector<int32_t>& 
 // Decode streams each weight group once and does little work per byte; the hardware prefetcher
 // alone left one thread waiting on memory (bench_matmul: Q6_Kx8 one thread 9.9 GMAC/s streaming
 // vs 21.8 in cache). So the one-token kernels fetch the block about kPrefetchBytes ahead in the
-// same group, every line of it, as they start each block.
+// same group, every line of it. Small blocks fetch the whole block as they start it
+// (prefetch_ahead_part<1>(x, 0)); large ones spread it: step `part` of `Parts` fetches its share
+// of the block's lines, one step per stretch of work, so the misses do not arrive as one burst.
 constexpr size_t kPrefetchBytes = 3072;
-template <class B>
-UMA_TARGET_AVX2 inline void prefetch_ahead(const B* x) {
-  constexpr size_t kAhead = (kPrefetchBytes + sizeof(B) - 1) / sizeof(B);
-  const char* p = reinterpret_cast<const char*>(x + kAhead);
-  for (size_t o = 0; o < sizeof(B); o += 64) _mm_prefetch(p + o, _MM_HINT_T0);
-}
-
-// The same, in `parts` steps: step `part` fetches its share of the block's lines. Large blocks use
-// this, one step per stretch of work, so the misses do not arrive as one burst.
 template <int Parts, class B>
 UMA_TARGET_AVX2 inline void prefetch_ahead_part(const B* x, int part) {
   constexpr size_t kAhead = (kPrefetchBytes + sizeof(B) - 1) / sizeof(B);
@@ -445,7 +438,7 @@ UMA_TARGET_AVX2 inline void q4_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
   for (int64_t b = 0; b < nb; ++b) {
     for (int r = 0; r < G; ++r) {
       const BlockQ4_0x8& x = w[r][b];
-      if constexpr (T == 1) prefetch_ahead(&x);
+      if constexpr (T == 1) prefetch_ahead_part<1>(&x, 0);
       const __m256 dw = _mm256_cvtph_ps(load128(x.d));
       __m256i q[8];
       for (int k = 0; k < 4; ++k) {
@@ -561,7 +554,7 @@ UMA_TARGET_AVX2 inline void q8_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
   for (int64_t b = 0; b < nb; ++b) {
     for (int r = 0; r < G; ++r) {
       const BlockQ8_0x8& x = w[r][b];
-      if constexpr (T == 1) prefetch_ahead(&x);
+      if constexpr (T == 1) prefetch_ahead_part<1>(&x, 0);
       __m256i isum[T];
       for (int j = 0; j < T; ++j) isum[j] = _mm256_setzero_si256();
       for (int k = 0; k < 8; ++k) {

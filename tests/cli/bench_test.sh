@@ -45,6 +45,11 @@ check "table rows" 'grep -qE "^\| stories260K\.gguf \| F32 \| .* \| pp8 \| " "$t
 # as the model's peak RSS (stories260K needs a few MiB; the probe here maps 256 MiB).
 if [ -w /proc/self/clear_refs ]; then
   check "probe before loading and after the tests" 'has "$tmp/md" "before loading and 5 after the tests"'
+  # The bandwidth used is the faster of the two probes (to the printed precision).
+  check "bandwidth is the faster probe" 'python3 -c "
+import re, sys
+m = re.search(r\"memory read bandwidth: ([0-9.]+) GB/s .*: ([0-9.]+) and ([0-9.]+) GB/s\", open(sys.argv[1]).read())
+sys.exit(0 if m and abs(float(m[1]) - max(float(m[2]), float(m[3]))) < 0.006 else 1)" "$tmp/md"'
   "$UMA" bench -m "$M/stories260K.gguf" -p 0 -n 2 -r 1 --bw-buffer-mib 256 --json >"$tmp/jr" 2>"$tmp/err"
   check "early probe not in peak RSS" 'python3 -c "import json,sys; r=json.load(open(sys.argv[1]))[\"peak_rss_bytes\"]; sys.exit(0 if r < 128 << 20 else print(r) or 1)" "$tmp/jr"'
 fi
