@@ -1,10 +1,11 @@
 // attention.h: two passes over a head group's KV blocks (scores, then the weighted sum of V),
 // with an exact softmax in between. Decode at long contexts streams the cache, but block by block
 // through the table: the hardware prefetcher cannot guess the next block, so the AVX2 path
-// prefetches row i of the next block while it works on row i of this one.
+// prefetches the next block's piece a line at a time from inside its compute loops.
 #include "kernels/cpu/attention.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/f16.h"
@@ -67,130 +68,192 @@ UMA_TARGET_AVX2 inline __m256 load_f16x8(const uint8_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
-// Blocks fetched ahead (4 KiB each for a 64-dim f16 head); 1-4 measured alike in bench_attention.
-constexpr int64_t kPrefetchBlocks = 2;
+// Pool blocks fetched ahead of the one being computed. A 32-position block of a 64-dim head is
+// ~0.4 µs of work per pass on one core, several memory round trips.
+constexpr int64_t kAheadBlocks = 1;
 
-UMA_TARGET_AVX2 inline void prefetch_row(const uint8_t* p, size_t bytes) {
-  for (size_t l = 0; l < bytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + l), _MM_HINT_T0);
+UMA_TARGET_AVX2 inline void prefetch_line(const uint8_t* p) {
+  _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
 }
 
-UMA_TARGET_AVX2 inline float hsum8(__m256 a) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-// Scores of M heads (M <= 4) for 8·KC consecutive positions of one block, K transposed (kb:
-// dim 0 of the first position, dims ds bytes apart): per dim one broadcast of each head's q and
-// one widened K vector per 8 positions, M·KC accumulators, no horizontal sums. Positions past
-// `valid` are computed from whatever the block holds there but never stored.
-template <int M, int KC>
-UMA_TARGET_AVX2 inline void scores_tile(const float* q, int64_t q_stride, const uint8_t* kb, size_t ds, int64_t hd,
-                                        float scale, float* sc, int64_t ss, int64_t valid) {
-  __m256 acc[M][KC];
-  for (int m = 0; m < M; m++)
-    for (int k = 0; k < KC; k++) acc[m][k] = _mm256_setzero_ps();
-  for (int64_t c = 0; c < hd; c++) {
-    __m256 kx[KC];
+// Scores of M heads (M <= 4) for 16 positions, K transposed (kb: dim 0 of the first position,
+// dims ds bytes apart): per dim one broadcast of each head's q and one widened K vector per 8
+// positions, 2·M accumulators, no horizontal sums; the first `valid` (<= 16) are stored. One
+// cache line of `pf` for each of the first hd/2 dims: hd/2 lines, the same share of the piece ahead as these 16
+// positions are of this block.
+template <int M>
+UMA_TARGET_AVX2 inline __attribute__((always_inline)) void scores_dim(__m256 (&acc)[M][2], const float* q,
+                                                                      int64_t q_stride, const uint8_t* kb, size_t ds,
+                                                                      int64_t c) {
+  const __m256 k0 = load_f16x8(kb + (size_t)c * ds), k1 = load_f16x8(kb + (size_t)c * ds + 16);
 #pragma GCC unroll 4
-    for (int k = 0; k < KC; k++) kx[k] = load_f16x8(kb + (size_t)c * ds + 16 * k);
-#pragma GCC unroll 8
+  for (int m = 0; m < M; m++) {
+    const __m256 qm = _mm256_broadcast_ss(q + m * q_stride + c);
+    acc[m][0] = _mm256_fmadd_ps(qm, k0, acc[m][0]);
+    acc[m][1] = _mm256_fmadd_ps(qm, k1, acc[m][1]);
+  }
+}
+
+template <int M>
+UMA_TARGET_AVX2 inline void scores16(const float* q, int64_t q_stride, const uint8_t* kb, size_t ds, int64_t hd,
+                                     float scale, const uint8_t* pf, float* sc, int64_t ss, int64_t valid,
+                                     __m256* mx) {
+  __m256 acc[M][2];
+  for (int m = 0; m < M; m++) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
+  // One dim per iteration (two per iteration ran out of registers and spilled an accumulator);
+  // the first half of the dims prefetch a line each.
+  int64_t c = 0;
+  for (; c < hd / 2; c++) {
+    prefetch_line(pf + 64 * c);
+    scores_dim<M>(acc, q, q_stride, kb, ds, c);
+  }
+  for (; c < hd; c++) scores_dim<M>(acc, q, q_stride, kb, ds, c);
+  const __m256 s = _mm256_set1_ps(scale);
+  if (valid >= 16) {
+#pragma GCC unroll 4
     for (int m = 0; m < M; m++) {
-      const __m256 qm = _mm256_broadcast_ss(q + m * q_stride + c);
-#pragma GCC unroll 4
-      for (int k = 0; k < KC; k++) acc[m][k] = _mm256_fmadd_ps(qm, kx[k], acc[m][k]);
+      const __m256 s0 = _mm256_mul_ps(acc[m][0], s), s1 = _mm256_mul_ps(acc[m][1], s);
+      _mm256_storeu_ps(sc + m * ss, s0);
+      _mm256_storeu_ps(sc + m * ss + 8, s1);
+      mx[m] = _mm256_max_ps(mx[m], _mm256_max_ps(s0, s1));
+    }
+  } else {  // the sequence ends inside these 16: masked stores, nothing written past it
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)valid), lane);
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)valid - 8), lane);
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    for (int m = 0; m < M; m++) {
+      const __m256 s0 = _mm256_mul_ps(acc[m][0], s), s1 = _mm256_mul_ps(acc[m][1], s);
+      _mm256_maskstore_ps(sc + m * ss, m0, s0);
+      _mm256_maskstore_ps(sc + m * ss + 8, m1, s1);
+      mx[m] = _mm256_max_ps(mx[m], _mm256_max_ps(_mm256_blendv_ps(ninf, s0, _mm256_castsi256_ps(m0)),
+                                                 _mm256_blendv_ps(ninf, s1, _mm256_castsi256_ps(m1))));
     }
   }
-  // Results through a buffer: indexing acc with a run-time bound in the partial case made the
-  // compiler keep acc in memory, with a store per FMA pair in the loop above.
-  const __m256 s = _mm256_set1_ps(scale);
-  alignas(32) float res[M][KC][8];
-#pragma GCC unroll 8
-  for (int m = 0; m < M; m++)
-#pragma GCC unroll 4
-    for (int k = 0; k < KC; k++) _mm256_store_ps(res[m][k], _mm256_mul_ps(acc[m][k], s));
-  const int64_t n = std::min<int64_t>(valid, 8 * KC);
-  for (int m = 0; m < M; m++) std::memcpy(sc + m * ss, &res[m][0][0], sizeof(float) * (size_t)n);
 }
 
-template <int KC>
-UMA_TARGET_AVX2 inline void scores_heads(const float* q, int64_t q_stride, int group, const uint8_t* kb, size_t ds,
-                                         int64_t hd, float scale, float* sc, int64_t ss, int64_t valid) {
+UMA_TARGET_AVX2 inline void scores16_heads(const float* q, int64_t q_stride, int group, const uint8_t* kb, size_t ds,
+                                           int64_t hd, float scale, const uint8_t* pf, float* sc, int64_t ss,
+                                           int64_t valid, __m256* mx) {
   int h = 0;
-  for (; h + 4 <= group; h += 4) scores_tile<4, KC>(q + h * q_stride, q_stride, kb, ds, hd, scale, sc + h * ss, ss, valid);
-  for (; h + 2 <= group; h += 2) scores_tile<2, KC>(q + h * q_stride, q_stride, kb, ds, hd, scale, sc + h * ss, ss, valid);
-  for (; h < group; h++) scores_tile<1, KC>(q + h * q_stride, q_stride, kb, ds, hd, scale, sc + h * ss, ss, valid);
+  for (; h + 4 <= group; h += 4) scores16<4>(q + h * q_stride, q_stride, kb, ds, hd, scale, pf, sc + h * ss, ss, valid, mx + h);
+  for (; h + 2 <= group; h += 2) scores16<2>(q + h * q_stride, q_stride, kb, ds, hd, scale, pf, sc + h * ss, ss, valid, mx + h);
+  for (; h < group; h++) scores16<1>(q + h * q_stride, q_stride, kb, ds, hd, scale, pf, sc + h * ss, ss, valid, mx + h);
 }
 
-// out[m][c .. c+8·C) += Σ_i p[m][j0 + i] v[i][c ..] for the n rows of one block, C chunks of 8 at once
-// (M·C accumulators in registers for the whole block, V rows stay in L1 across chunks).
+// out[m][c .. c+8·C) += Σ_{i<n} p[m][i] v[i][c ..]: M·C accumulators in registers over the n
+// rows of one block (V rows, rs bytes apart, stay in L1 across the chunks of c). One line of
+// `pf` for each of the first half of the rows.
 template <int M, int C>
-UMA_TARGET_AVX2 inline void weighted_block(const float* p, int64_t ss, int64_t j0, const uint8_t* vb, size_t rs,
-                                           int64_t n, int64_t c, float* out, int64_t os) {
+UMA_TARGET_AVX2 inline __attribute__((always_inline)) void weighted_row(__m256 (&acc)[M][C], const float* p,
+                                                                        int64_t ss, const uint8_t* v, int64_t r) {
+  __m256 x[C];
+  for (int k = 0; k < C; k++) x[k] = load_f16x8(v + 16 * k);
+  for (int m = 0; m < M; m++) {
+    const __m256 pm = _mm256_broadcast_ss(p + m * ss + r);
+    for (int k = 0; k < C; k++) acc[m][k] = _mm256_fmadd_ps(pm, x[k], acc[m][k]);
+  }
+}
+
+template <int M, int C>
+UMA_TARGET_AVX2 inline void weighted_rows(const float* p, int64_t ss, const uint8_t* vb, size_t rs, int64_t n,
+                                          int64_t c, const uint8_t* pf, float* out, int64_t os) {
   __m256 acc[M][C];
   for (int m = 0; m < M; m++)
     for (int k = 0; k < C; k++) acc[m][k] = _mm256_loadu_ps(out + m * os + c + 8 * k);
-  for (int64_t i = 0; i < n; i++) {
-    __m256 x[C];
-    for (int k = 0; k < C; k++) x[k] = load_f16x8(vb + (size_t)i * rs + 2 * (c + 8 * k));
-    for (int m = 0; m < M; m++) {
-      const __m256 pm = _mm256_broadcast_ss(p + m * ss + j0 + i);
-      for (int k = 0; k < C; k++) acc[m][k] = _mm256_fmadd_ps(pm, x[k], acc[m][k]);
-    }
+  // The first half of the rows prefetch a line each.
+  int64_t i = 0;
+  for (; i < (n + 1) / 2; i++) {
+    prefetch_line(pf + 64 * i);
+    weighted_row<M, C>(acc, p, ss, vb + (size_t)i * rs + 2 * c, i);
   }
+  for (; i < n; i++) weighted_row<M, C>(acc, p, ss, vb + (size_t)i * rs + 2 * c, i);
   for (int m = 0; m < M; m++)
     for (int k = 0; k < C; k++) _mm256_storeu_ps(out + m * os + c + 8 * k, acc[m][k]);
 }
 
 template <int M>
-UMA_TARGET_AVX2 void weighted_heads(const float* p, int64_t ss, int64_t j0, const uint8_t* vb, size_t rs, int64_t n,
-                                    int64_t hd, float* out, int64_t os) {
+UMA_TARGET_AVX2 void weighted_heads(const float* p, int64_t ss, const uint8_t* vb, size_t rs, int64_t n, int64_t hd,
+                                    int64_t bs, const uint8_t* pf, float* out, int64_t os) {
   int64_t c = 0;
-  for (; c + 16 <= hd; c += 16) weighted_block<M, 2>(p, ss, j0, vb, rs, n, c, out, os);
-  for (; c < hd; c += 8) weighted_block<M, 1>(p, ss, j0, vb, rs, n, c, out, os);
+  for (; c + 16 <= hd; c += 16)  // each chunk of 16 dims prefetches bs/2 lines: its share of the piece ahead
+    weighted_rows<M, 2>(p, ss, vb, rs, n, c, pf + (size_t)(c / 16) * (size_t)bs * 32, out, os);
+  for (; c < hd; c += 8)  // hd = 8 mod 16: the last 8 dims (their prefetches land on rows in L1)
+    weighted_rows<M, 1>(p, ss, vb, rs, n, c, vb, out, os);
+}
+
+UMA_TARGET_AVX2 inline float hmax8(__m256 a) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+// p[i] = f16(p[i] · inv) for i < n: softmax's last step and the rounding before V, done on one
+// block's probabilities right before that block's V pass (they are in L1 then).
+UMA_TARGET_AVX2 inline void scale_round(float* p, int64_t n, float inv) {
+  const __m256 v = _mm256_set1_ps(inv);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(p + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_mul_ps(_mm256_loadu_ps(p + i), v),
+                                                           _MM_FROUND_TO_NEAREST_INT)));
+  for (; i < n; i++) p[i] = f16_to_f32(f32_to_f16(p[i] * inv));
+}
+
+// Heads per slice: larger groups are done in slices, each reading the cache again.
+constexpr int kMaxHeads = 16;
+
+// Two passes over the head group's blocks: scores of all positions (keeping each head's
+// maximum), the exponentials and their sum, then Σ p·V with p = f16(e / Σe) formed block by block
+// (the same operations, in the same order, as softmax() then round_f16(), so results equal the
+// plain sequence). Each block's piece of the head (4 KiB for 32 positions of 64 f16) is reached
+// through the table, so the hardware prefetcher cannot follow; the loops prefetch the piece
+// kAheadBlocks ahead in the order the passes read them (all K, then all V), one line in each
+// of the first half of the inner iterations, so that misses stay spread out instead of arriving as a burst per block.
+UMA_TARGET_AVX2 void attend_slice(const float* q, int64_t q_stride, int group, int64_t hd, float scale,
+                                  const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {
+  const int64_t bs = kv.block_size, nblk = (n_kv + bs - 1) / bs;
+  const size_t head_bytes = (size_t)(bs * hd) * 2;
+  // Piece i of the read order: K of block i, then V of block i - nblk; past the end, `self`
+  // (already in L1: the prefetches cost an instruction and no branches).
+  auto piece = [&](int64_t i, const uint8_t* self) -> const uint8_t* {
+    return i < nblk ? block_k(kv, i) : i < 2 * nblk ? block_v(kv, i - nblk) : self;
+  };
+  for (int64_t i = 0; i < std::min(kAheadBlocks, 2 * nblk); i++)
+    for (size_t l = 0; l < head_bytes; l += 64) prefetch_line(piece(i, nullptr) + l);
+  __m256 mx[kMaxHeads];
+  for (int h = 0; h < group; h++) mx[h] = _mm256_set1_ps(-INFINITY);
+  for (int64_t b = 0; b < nblk; b++) {
+    const uint8_t* kb = block_k(kv, b);
+    const uint8_t* pf = piece(b + kAheadBlocks, kb);
+    const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
+    for (int64_t i = 0; i < n; i += 16)
+      scores16_heads(q, q_stride, group, kb + 2 * i, kv.k_dim_stride, hd, scale, pf + (size_t)(i * hd) * 2,
+                     sc + j0 + i, ss, n - i, mx);
+  }
+  float inv[kMaxHeads];
+  for (int h = 0; h < group; h++) {
+    inv[h] = (float)(1.0 / exp_sub_sum(sc + h * ss, n_kv, hmax8(mx[h])));
+    std::memset(out + h * os, 0, sizeof(float) * (size_t)hd);
+  }
+  for (int64_t b = 0; b < nblk; b++) {
+    const uint8_t* vb = block_v(kv, b);
+    const uint8_t* pf = piece(nblk + b + kAheadBlocks, vb);
+    const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
+    const size_t rs = kv.v_pos_stride;
+    for (int h = 0; h < group; h++) scale_round(sc + h * ss + j0, n, inv[h]);
+    int h = 0;
+    for (; h + 4 <= group; h += 4) weighted_heads<4>(sc + h * ss + j0, ss, vb, rs, n, hd, bs, pf, out + h * os, os);
+    for (; h + 2 <= group; h += 2) weighted_heads<2>(sc + h * ss + j0, ss, vb, rs, n, hd, bs, pf, out + h * os, os);
+    for (; h < group; h++) weighted_heads<1>(sc + h * ss + j0, ss, vb, rs, n, hd, bs, pf, out + h * os, os);
+  }
 }
 
 UMA_TARGET_AVX2 void attend_f16_avx2(const float* q, int64_t q_stride, int group, int64_t hd, float scale,
                                      const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {
-  const int64_t bs = kv.block_size, nblk = (n_kv + bs - 1) / bs;
-  const size_t rs = kv.v_pos_stride, head_bytes = (size_t)(bs * hd) * 2;
-  // Each head's part of a block (K: head_dim x block_size, V: block_size x head_dim) is one
-  // contiguous piece; pieces are prefetched kPrefetchBlocks ahead in the order the two passes
-  // read them (all K, then all V).
-  auto ahead = [&](int64_t b) -> const uint8_t* {
-    b += kPrefetchBlocks;
-    return b < nblk ? block_k(kv, b) : b < 2 * nblk ? block_v(kv, b - nblk) : nullptr;
-  };
-  for (int64_t b = 0; b < std::min<int64_t>(kPrefetchBlocks, nblk); b++) prefetch_row(block_k(kv, b), head_bytes);
-  // Pass 1: scores, block by block, 16 positions at a time (the piece ahead in halves).
-  for (int64_t b = 0; b < nblk; b++) {
-    const uint8_t* kb = block_k(kv, b);
-    const uint8_t* next = ahead(b);
-    const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
-    for (int64_t i = 0; i < n; i += 16) {
-      if (next) prefetch_row(next + head_bytes * (size_t)i / (size_t)bs, head_bytes * 16 / (size_t)bs);
-      if (i + 8 < n)
-        scores_heads<2>(q, q_stride, group, kb + 2 * i, kv.k_dim_stride, hd, scale, sc + j0 + i, ss, n - i);
-      else
-        scores_heads<1>(q, q_stride, group, kb + 2 * i, kv.k_dim_stride, hd, scale, sc + j0 + i, ss, n - i);
-    }
-  }
-  for (int h = 0; h < group; h++) {
-    softmax(sc + h * ss, n_kv);
-    round_f16(sc + h * ss, n_kv);
-    std::memset(out + h * os, 0, sizeof(float) * (size_t)hd);
-  }
-  // Pass 2: out += p · V, block by block.
-  for (int64_t b = 0; b < nblk; b++) {
-    const uint8_t* vb = block_v(kv, b);
-    const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
-    if (const uint8_t* next = ahead(nblk + b)) prefetch_row(next, head_bytes);
-    int h = 0;
-    for (; h + 4 <= group; h += 4) weighted_heads<4>(sc + h * ss, ss, j0, vb, rs, n, hd, out + h * os, os);
-    for (; h + 2 <= group; h += 2) weighted_heads<2>(sc + h * ss, ss, j0, vb, rs, n, hd, out + h * os, os);
-    for (; h < group; h++) weighted_heads<1>(sc + h * ss, ss, j0, vb, rs, n, hd, out + h * os, os);
-  }
+  for (int h = 0; h < group; h += kMaxHeads)
+    attend_slice(q + h * q_stride, q_stride, std::min(kMaxHeads, group - h), hd, scale, kv, n_kv, sc + h * ss, ss,
+                 out + h * os, os);
 }
 
 UMA_TARGET_AVX2 void round_avx2(float* x, int64_t n) {

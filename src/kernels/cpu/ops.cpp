@@ -120,14 +120,19 @@ void softmax(float* x, int64_t n) {
   const int64_t n8 = kAvx2 ? n / 8 * 8 : 0;
   float mx = n8 ? max_avx2(x, n8, -INFINITY) : -INFINITY;
   for (int64_t i = n8; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+  const float inv = (float)(1.0 / exp_sub_sum(x, n, mx));
+  if (n8) scale_avx2(x, n8, inv);
+  for (int64_t i = n8; i < n; i++) x[i] *= inv;
+}
+
+double exp_sub_sum(float* x, int64_t n, float mx) {
+  const int64_t n8 = kAvx2 ? n / 8 * 8 : 0;
   double sum = n8 ? exp_sub_sum_avx2(x, n8, mx) : 0.0;
   for (int64_t i = n8; i < n; i++) {
     x[i] = std::exp(x[i] - mx);
     sum += x[i];
   }
-  const float inv = (float)(1.0 / sum);
-  if (n8) scale_avx2(x, n8, inv);
-  for (int64_t i = n8; i < n; i++) x[i] *= inv;
+  return sum;
 }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {

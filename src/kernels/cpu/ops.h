@@ -27,6 +27,10 @@ void rope_apply(float* x, const float* cs, const RopeParams& p);
 // In-place softmax over x: [n]; returns nothing, max-subtracted for stability.
 void softmax(float* x, int64_t n);
 
+// softmax's middle step, for callers that found the maximum mx themselves and scale later:
+// x[i] = exp(x[i] - mx) in place; returns Σ x[i] (summed in double).
+double exp_sub_sum(float* x, int64_t n, float mx);
+
 // out[i] = silu(gate[i]) * up[i]   (SwiGLU, Shazeer 2020); silu(x) = x / (1 + e^-x)
 void swiglu(const float* gate, const float* up, float* out, int64_t n);
 
