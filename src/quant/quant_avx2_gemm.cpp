@@ -13,9 +13,8 @@
 #include <vector>
 
 #include "quant/blocks.h"
+#include "quant/quant_x8_common.h"
 #include "quant/repack.h"
-
-#define UMA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 namespace uma::quant::avx2 {
 
@@ -24,7 +23,6 @@ namespace {
 
 constexpr int kRows = 4;        // weight rows per tile (matches kGemmRowTile)
 constexpr int kTokTile = 2;     // activation rows per tile in prefill (R*T accumulators <= 8)
-constexpr int64_t kTokBlock = 64;  // tokens whose activations stay in L2 while rows stream by
 constexpr int kChunk = 32;      // legacy blocks whose scales are converted ahead of the dot loop
 
 UMA_TARGET_AVX2 inline float hsum(__m256 v) {
@@ -34,13 +32,18 @@ UMA_TARGET_AVX2 inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-UMA_TARGET_AVX2 inline __m256i load256(const void* p) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-}
-
-UMA_TARGET_AVX2 inline __m128i load128(const void* p) {
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-}
+using x8::bcast4;
+using x8::bcast_pair;
+using x8::drive_x8;
+using x8::kCtlS16Pair;
+using x8::kCtlS16Pairs;
+using x8::kCtlU16Pair;
+using x8::kCtlU16Pairs;
+using x8::kTokBlock;
+using x8::load128;
+using x8::load256;
+using x8::prefetch_ahead_part;
+using x8::row_bytes;
 
 // Loops a type's tile kernel K::tile<R, T>(g, r, t) over the whole [nr, nt] output: tokens in
 // blocks of kTokBlock (their activations stay cached), rows in tiles of kRows within each block,
@@ -223,32 +226,6 @@ struct Q8_0Kernel {
 
 // ---- K-quants against Q8_K activations (256-element super-blocks). ----
 
-// The interleaved K-quant layouts keep one byte per row and sub-block ([sub-block][row], repack.h);
-// madd wants them as int16 in the 32-bit lane of their row. A 16-byte load broadcast to both
-// 128-bit halves holds two sub-blocks, and one pshufb spreads rows 0-3 over the low half and 4-7
-// over the high half. RowCtl<i0, i1, i2, i3> gives row r's 32-bit lane the bytes i0 + r ... i3 + r
-// (negative: zero).
-template <int I0, int I1, int I2, int I3>
-struct RowCtl {
-  static constexpr int8_t byte(int i, int r) { return i < 0 ? int8_t(-1) : int8_t(i + r); }
-  alignas(32) static constexpr int8_t v[32] = {
-      byte(I0, 0), byte(I1, 0), byte(I2, 0), byte(I3, 0), byte(I0, 1), byte(I1, 1), byte(I2, 1), byte(I3, 1),
-      byte(I0, 2), byte(I1, 2), byte(I2, 2), byte(I3, 2), byte(I0, 3), byte(I1, 3), byte(I2, 3), byte(I3, 3),
-      byte(I0, 4), byte(I1, 4), byte(I2, 4), byte(I3, 4), byte(I0, 5), byte(I1, 5), byte(I2, 5), byte(I3, 5),
-      byte(I0, 6), byte(I1, 6), byte(I2, 6), byte(I3, 6), byte(I0, 7), byte(I1, 7), byte(I2, 7), byte(I3, 7)};
-};
-// Unsigned (s, s) of the sub-block at byte offset O, and (s of sub-block 0, s of 1).
-template <int O> constexpr const int8_t* kCtlU16Pair = RowCtl<O, -1, O, -1>::v;
-constexpr const int8_t* kCtlU16Pairs = RowCtl<0, -1, 8, -1>::v;
-// The same in the high bytes, for a signed shift down by 8.
-template <int O> constexpr const int8_t* kCtlS16Pair = RowCtl<-1, O, -1, O>::v;
-constexpr const int8_t* kCtlS16Pairs = RowCtl<-1, 0, -1, 8>::v;
-
-UMA_TARGET_AVX2 inline __m256i bcast_pair(const void* p) { return _mm256_broadcastsi128_si256(load128(p)); }
-UMA_TARGET_AVX2 inline __m256i row_bytes(__m256i two, const int8_t* ctl) {
-  return _mm256_shuffle_epi8(two, _mm256_load_si256(reinterpret_cast<const __m256i*>(ctl)));
-}
-
 // int16 element e of a 128-bit lane broadcast over that lane: pshufb control bytes (2e, 2e+1).
 UMA_TARGET_AVX2 inline __m256i bcast16_ctl(int lo, int hi) {
   const __m128i l = _mm_set1_epi16((int16_t)((2 * lo) | ((2 * lo + 1) << 8)));
@@ -373,56 +350,6 @@ struct Q6_KKernel {
 // int16 adds (|sum| <= 8 * 2 * 15 * 128 fits) and one madd/convert/FMA, with the rows landing in
 // the 8 lanes: no per-row horizontal sum. The -8 offset leaves as 8 * sum(y) per activation
 // block, computed once per call and shared by all row groups. ----
-
-// 8 * (sum of the 32 quants) of every activation block of tokens [0, nt).
-inline void q8_0_block_sums8(const GemmArgs& g, int64_t nb, std::vector<int32_t>& out) {
-  out.resize((size_t)(g.nt * nb));
-  for (int64_t t = 0; t < g.nt; ++t) {
-    const auto* a = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)t * g.a_stride);
-    for (int64_t b = 0; b < nb; ++b) {
-      int32_t s = 0;
-      for (int k = 0; k < kQK8_0; ++k) s += a[b].qs[k];
-      out[(size_t)(t * nb + b)] = 8 * s;
-    }
-  }
-}
-
-// Q4_K's mins meet the activation's 32-element sums two sub-blocks at a time (madd of (m, m')
-// pairs): per token, block and pair p < 4 the int16 pair (sum of sub-block 2p, of 2p + 1) as
-// one int32, computed once per call instead of once per 8-row group.
-inline void q8_k_min_pairs(const GemmArgs& g, int64_t nb, std::vector<int32_t>& out) {
-  out.resize((size_t)(g.nt * nb * 4));
-  for (int64_t t = 0; t < g.nt; ++t) {
-    const auto* a = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)t * g.a_stride);
-    for (int64_t b = 0; b < nb; ++b)
-      for (int p = 0; p < 4; ++p) {
-        const int16_t* bs = a[b].bsums + 4 * p;
-        out[(size_t)((t * nb + b) * 4 + p)] = (int32_t)(uint16_t)(int16_t)(bs[0] + bs[1]) |
-                                               (int32_t)((uint32_t)(uint16_t)(int16_t)(bs[2] + bs[3]) << 16);
-      }
-  }
-}
-
-// Decode streams each weight group once and does little work per byte; the hardware prefetcher
-// alone left one thread waiting on memory (bench_matmul: Q6_Kx8 one thread 9.9 GMAC/s streaming
-// vs 21.8 in cache). So the one-token kernels fetch the block about kPrefetchBytes ahead in the
-// same group, every line of it. Small blocks fetch the whole block as they start it
-// (prefetch_ahead_part<1>(x, 0)); large ones spread it: step `part` of `Parts` fetches its share
-// of the block's lines, one step per stretch of work, so the misses do not arrive as one burst.
-constexpr size_t kPrefetchBytes = 3072;
-template <int Parts, class B>
-UMA_TARGET_AVX2 inline void prefetch_ahead_part(const B* x, int part) {
-  constexpr size_t kAhead = (kPrefetchBytes + sizeof(B) - 1) / sizeof(B);
-  constexpr size_t kLines = (sizeof(B) + 63) / 64, kPer = (kLines + Parts - 1) / Parts;
-  const char* p = reinterpret_cast<const char*>(x + kAhead);
-  for (size_t l = part * kPer; l < std::min(kLines, (part + 1) * kPer); ++l) _mm_prefetch(p + 64 * l, _MM_HINT_T0);
-}
-
-UMA_TARGET_AVX2 inline __m256i bcast4(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
 
 template <int T, int G>
 UMA_TARGET_AVX2 inline void q4_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb,
@@ -749,31 +676,6 @@ struct Q8_0x8Tiles {
   }
 };
 
-// Loops an interleaved kernel over groups of 8 rows x tokens: tokens in blocks of kTokBlock (their
-// activations stay cached), each group against tiles of 4 tokens (8 unpacked weight vectors and
-// 4 accumulators fill the 16 registers); the last 1-3 tokens (all of decode) one at a time
-// against pairs of groups, which gives the core two independent chains per block.
-template <class K>
-UMA_TARGET_AVX2 void drive_x8(const GemmArgs& g, int64_t nb, const int32_t* ys) {
-  constexpr int kTT = 4;
-  const int64_t ng = g.nr / 8;
-  for (int64_t tb = 0; tb < g.nt; tb += kTokBlock) {
-    const int64_t te = std::min(g.nt, tb + kTokBlock);
-    const int64_t t4 = tb + (te - tb) / kTT * kTT;
-    if (t4 > tb)
-      for (int64_t grp = 0; grp < ng; ++grp) {
-        if constexpr (requires { K::begin_group(g, grp, nb); }) K::begin_group(g, grp, nb);
-        for (int64_t t = tb; t < t4; t += kTT) K::template tile<kTT, 1>(g, grp, t, nb, ys);
-      }
-    for (int64_t t = t4; t < te; ++t) {
-      int64_t grp = 0;
-      if constexpr (K::kDecodeGroups == 2)
-        for (; grp + 2 <= ng; grp += 2) K::template tile<1, 2>(g, grp, t, nb, ys);
-      for (; grp < ng; ++grp) K::template tile<1, 1>(g, grp, t, nb, ys);
-    }
-  }
-}
-
 }  // namespace
 
 UMA_TARGET_AVX2 void gemm_f32(const GemmArgs& g) { drive<FloatKernel<float>, kTokTile>(g); }
@@ -786,7 +688,7 @@ UMA_TARGET_AVX2 void gemm_q6_k(const GemmArgs& g) { drive<Q6_KKernel, kTokTile>(
 UMA_TARGET_AVX2 void gemm_q4_k_x8(const GemmArgs& g) {
   const int64_t nb = g.n / kQK_K;
   thread_local std::vector<int32_t> pairs;
-  q8_k_min_pairs(g, nb, pairs);
+  x8::q8_k_min_pairs(g, nb, pairs);
   drive_x8<Q4_Kx8Tiles>(g, nb, pairs.data());
 }
 
@@ -797,7 +699,7 @@ UMA_TARGET_AVX2 void gemm_q8_0_x8(const GemmArgs& g) { drive_x8<Q8_0x8Tiles>(g, 
 UMA_TARGET_AVX2 void gemm_q4_0_x8(const GemmArgs& g) {
   const int64_t nb = g.n / kQK4_0;
   thread_local std::vector<int32_t> ysum8;
-  q8_0_block_sums8(g, nb, ysum8);
+  x8::q8_0_block_sums(g, nb, 8, ysum8);
   drive_x8<Q4_0x8Tiles>(g, nb, ysum8.data());
 }
 

@@ -1,12 +1,14 @@
 // Q4_0x8 repacking and its scalar reference kernel (see repack.h).
 #include "quant/repack.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include "core/f16.h"
 #include "quant/quant_avx2.h"
 #include "quant/quant_avx2_gemm.h"
 #include "quant/quant_impl.h"
+#include "quant/quant_vnni_gemm.h"
 
 namespace uma::quant {
 
@@ -168,15 +170,33 @@ void gemm_q6_k_x8_ref(const GemmArgs& g) {
   });
 }
 
-GemmFn gemm_x8_fn(DType t) {
-  static const bool has_avx2 = avx2::cpu_supported();
-  if (!has_avx2) return nullptr;
-  if (t == DType::Q4_0) return avx2::gemm_q4_0_x8;
-  if (t == DType::Q4_K) return avx2::gemm_q4_k_x8;
-  if (t == DType::Q8_0) return avx2::gemm_q8_0_x8;
-  if (t == DType::Q6_K) return avx2::gemm_q6_k_x8;
-  return nullptr;
+std::vector<std::pair<const char*, GemmFn>> gemm_x8_fns(DType t) {
+  std::vector<std::pair<const char*, GemmFn>> fns;
+  static const bool has_vnni = vnni::cpu_supported(), has_avx2 = avx2::cpu_supported();
+  if (has_vnni) {
+    if (t == DType::Q4_0) fns.push_back({"vnni", vnni::gemm_q4_0_x8});
+    if (t == DType::Q4_K) fns.push_back({"vnni", vnni::gemm_q4_k_x8});
+    if (t == DType::Q8_0) fns.push_back({"vnni", vnni::gemm_q8_0_x8});
+  }
+  if (has_avx2) {
+    if (t == DType::Q4_0) fns.push_back({"avx2", avx2::gemm_q4_0_x8});
+    if (t == DType::Q4_K) fns.push_back({"avx2", avx2::gemm_q4_k_x8});
+    if (t == DType::Q8_0) fns.push_back({"avx2", avx2::gemm_q8_0_x8});
+    if (t == DType::Q6_K) fns.push_back({"avx2", avx2::gemm_q6_k_x8});
+  }
+  return fns;
 }
 
+GemmFn gemm_x8_fn(DType t) {
+  // UMA_ISA=avx2 skips the AVX-512 kernels (A/B runs on one binary).
+  static const bool avx2_only = [] {
+    const char* env = std::getenv("UMA_ISA");
+    return env && std::strcmp(env, "avx2") == 0;
+  }();
+  const auto fns = gemm_x8_fns(t);
+  for (const auto& [name, fn] : fns)
+    if (!avx2_only || std::strcmp(name, "avx2") == 0) return fn;
+  return nullptr;
+}
 
 }  // namespace uma::quant

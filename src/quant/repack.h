@@ -21,6 +21,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "quant/blocks.h"
 #include "quant/quant_gemm.h"
@@ -82,8 +84,11 @@ void gemm_q4_0_x8_ref(const GemmArgs& g);  // Q8_0 activations
 void gemm_q4_k_x8_ref(const GemmArgs& g);  // Q8_K activations
 void gemm_q8_0_x8_ref(const GemmArgs& g);
 void gemm_q6_k_x8_ref(const GemmArgs& g);  // Q8_K activations
-// The kernel for interleaved weights of type t on this CPU (null when none: callers then keep
-// the plain layout).
+// Every kernel for interleaved weights of type t that this CPU can run, fastest first, by ISA
+// name ("vnni": AVX-512 VNNI on 256-bit vectors, "avx2"); empty when none.
+std::vector<std::pair<const char*, GemmFn>> gemm_x8_fns(DType t);
+// The first of them (null when none: callers then keep the plain layout); UMA_ISA=avx2 in the
+// environment picks the AVX2 one instead, for A/B runs.
 GemmFn gemm_x8_fn(DType t);
 
 }  // namespace uma::quant

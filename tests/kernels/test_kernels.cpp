@@ -260,7 +260,7 @@ TEST(Kernels, ActivationQuantizersMatchScalarBytes) {
   }
 }
 
-// The x8 layouts (repack.h): the scalar reference and this CPU's kernel on repacked rows equal
+// The x8 layouts (repack.h): the scalar reference and each of this CPU's kernels (AVX-512 VNNI, AVX2) on repacked rows equal
 // the plain per-row reference for every token-tile edge (1..5, 9, and past the 64-token block),
 // then kernels::matmul over a repacked view with two threads.
 class X8Kernels : public ::testing::TestWithParam<std::pair<DType, quant::GemmFn>> {};
@@ -268,7 +268,7 @@ class X8Kernels : public ::testing::TestWithParam<std::pair<DType, quant::GemmFn
 TEST_P(X8Kernels, MatchReference) {
   const DType t = GetParam().first;
   std::vector<std::pair<const char*, quant::GemmFn>> fns = {{"ref", GetParam().second}};
-  if (quant::GemmFn f = quant::gemm_x8_fn(t)) fns.push_back({"simd", f});
+  for (const auto& f : quant::gemm_x8_fns(t)) fns.push_back(f);  // every ISA this CPU runs
   const size_t n = 256 * 3;
   const size_t group = quant::interleaved_group_bytes(t, (int64_t)n);
   for (int64_t rows : {8, 24}) {
@@ -304,7 +304,7 @@ TEST_P(X8Kernels, MatchReference) {
 }
 
 // Attention of a head group over a paged KV cache (attention.h, in kv_cache.h's layout with two
-// KV heads per block, the second one used): the AVX2 kernel and the scalar
+// KV heads per block, the second one used): every SIMD kernel this CPU runs and the scalar
 // reference against float64 math on a shuffled block table, with odd lengths (partial blocks),
 // group sizes 1-8 and head dims on and off the 8-lane path. Probabilities are rounded to f16
 // before they meet V (as in llama.cpp), so a score that differs in its last bit can move one p by
@@ -359,11 +359,12 @@ TEST(Kernels, AttentionMatchesFloat64) {
             const uint8_t* vb = f16 ? reinterpret_cast<const uint8_t*>(v16.data()) : reinterpret_cast<const uint8_t*>(vf.data());
             const kernels::KvView kv{kb + head * bs * hd * es, vb + head * bs * hd * es, table.data(), bs,
                                      (size_t)(bs * row) * es, es, (size_t)bs * es, (size_t)hd * es};
-            using Fn = void (*)(const float*, int64_t, int, int64_t, float, const kernels::KvView&, int64_t, float*,
-                                int64_t, float*, int64_t);
-            const std::vector<std::pair<const char*, Fn>> fns =
+            using Fn = kernels::AttendFn;
+            std::vector<std::pair<const char*, Fn>> fns =
                 f16 ? std::vector<std::pair<const char*, Fn>>{{"f16", kernels::attend_f16}, {"f16_ref", kernels::attend_f16_ref}}
                     : std::vector<std::pair<const char*, Fn>>{{"f32", kernels::attend_f32}};
+            if (f16)
+              for (const auto& f : kernels::attend_f16_kernels(kv, hd)) fns.push_back(f);  // every ISA this CPU runs
             for (const auto& [name, fn] : fns) {
               const int64_t ss = n_kv + 5, os = hd + 3;
               std::vector<float> sc((size_t)(group * ss), NAN), out((size_t)(group * os), NAN);

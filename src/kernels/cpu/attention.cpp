@@ -3,9 +3,11 @@
 // through the table: the hardware prefetcher cannot guess the next block, so the AVX2 path
 // prefetches the next block's piece a line at a time from inside its compute loops.
 #include "kernels/cpu/attention.h"
+#include "kernels/cpu/attention_impl.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/f16.h"
@@ -20,8 +22,8 @@ namespace uma::kernels {
 
 namespace {
 
-inline const uint8_t* block_k(const KvView& kv, int64_t b) { return kv.k + (size_t)kv.table[b] * kv.block_bytes; }
-inline const uint8_t* block_v(const KvView& kv, int64_t b) { return kv.v + (size_t)kv.table[b] * kv.block_bytes; }
+using impl::block_k;
+using impl::block_v;
 
 // The reference: one key at a time, float sums in index order. Elem is float or uint16_t (f16).
 template <class Elem>
@@ -60,20 +62,15 @@ void attend_scalar(const float* q, int64_t q_stride, int group, int64_t hd, floa
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-#define UMA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
-
 const bool kAvx2 = quant::avx2::cpu_supported();  // AVX2 + FMA + F16C
+
+using impl::kAheadBlocks;
+using impl::kMaxHeads;
+using impl::prefetch_line;
+using impl::scale_round;
 
 UMA_TARGET_AVX2 inline __m256 load_f16x8(const uint8_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-
-// Pool blocks fetched ahead of the one being computed. A 32-position block of a 64-dim head is
-// ~0.4 µs of work per pass on one core, several memory round trips.
-constexpr int64_t kAheadBlocks = 1;
-
-UMA_TARGET_AVX2 inline void prefetch_line(const uint8_t* p) {
-  _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
 }
 
 // Scores of M heads (M <= 4) for 16 positions, K transposed (kb: dim 0 of the first position,
@@ -189,20 +186,6 @@ UMA_TARGET_AVX2 inline float hmax8(__m256 a) {
   return _mm_cvtss_f32(m);
 }
 
-// p[i] = f16(p[i] · inv) for i < n: softmax's last step and the rounding before V, done on one
-// block's probabilities right before that block's V pass (they are in L1 then).
-UMA_TARGET_AVX2 inline void scale_round(float* p, int64_t n, float inv) {
-  const __m256 v = _mm256_set1_ps(inv);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(p + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_mul_ps(_mm256_loadu_ps(p + i), v),
-                                                           _MM_FROUND_TO_NEAREST_INT)));
-  for (; i < n; i++) p[i] = f16_to_f32(f32_to_f16(p[i] * inv));
-}
-
-// Heads per slice: larger groups are done in slices, each reading the cache again.
-constexpr int kMaxHeads = 16;
-
 // Two passes over the head group's blocks: scores of all positions (keeping each head's
 // maximum), the exponentials and their sum, then Σ p·V with p = f16(e / Σe) formed block by block
 // (the same operations, in the same order, as softmax() then round_f16(), so results equal the
@@ -276,14 +259,32 @@ void attend_f16_ref(const float* q, int64_t q_stride, int group, int64_t hd, flo
   attend_scalar<uint16_t>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
 }
 
-bool attend_f16_simd(const KvView& kv, int64_t hd) {
-  return kAvx2 && hd % 8 == 0 && kv.block_size % 16 == 0 && kv.k_pos_stride == 2 &&
-         kv.k_dim_stride == (size_t)kv.block_size * 2;
+namespace {
+bool layout_simd(const KvView& kv, int64_t hd) {
+  return hd % 8 == 0 && kv.block_size % 16 == 0 && kv.k_pos_stride == 2 && kv.k_dim_stride == (size_t)kv.block_size * 2;
 }
+bool layout_avx512(const KvView& kv, int64_t hd) { return layout_simd(kv, hd) && hd % 16 == 0; }
+// UMA_ISA=avx2 in the environment keeps attention on the AVX2 kernel (A/B runs on one binary).
+const bool kAvx512 = impl::avx512_supported() && [] {
+  const char* env = std::getenv("UMA_ISA");
+  return !(env && std::strcmp(env, "avx2") == 0);
+}();
+}  // namespace
+
+std::vector<std::pair<const char*, AttendFn>> attend_f16_kernels(const KvView& kv, int64_t hd) {
+  std::vector<std::pair<const char*, AttendFn>> fns;
+  if (impl::avx512_supported() && layout_avx512(kv, hd)) fns.push_back({"avx512", impl::attend_f16_avx512});
+  if (kAvx2 && layout_simd(kv, hd)) fns.push_back({"avx2", attend_f16_avx2});
+  return fns;
+}
+
+bool attend_f16_simd(const KvView& kv, int64_t hd) { return kAvx2 && layout_simd(kv, hd); }
 
 void attend_f16(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
                 int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride) {
-  if (attend_f16_simd(kv, hd))
+  if (kAvx512 && layout_avx512(kv, hd))
+    impl::attend_f16_avx512(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
+  else if (attend_f16_simd(kv, hd))
     attend_f16_avx2(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
   else
     attend_scalar<uint16_t>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);

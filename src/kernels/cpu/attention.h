@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace uma::kernels {
 
@@ -32,12 +34,20 @@ struct KvView {
 
 // q: [group][hd] (rows q_stride floats apart), out: [group][hd] (out_stride apart).
 // scores: scratch of group × score_stride floats, score_stride >= n_kv.
-// f16 cache: AVX2 (F16C) on x86, scalar elsewhere; streams the next block while computing this
+// f16 cache: AVX-512 or AVX2 (F16C) on x86, scalar elsewhere; streams the next block while computing this
 // one. Summation order differs from the scalar reference in the last bits (tested with bounds).
 void attend_f16(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
                 int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride);
 void attend_f32(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
                 int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride);
+
+using AttendFn = void (*)(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
+                          int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride);
+
+// The SIMD kernels that take this layout and head size on this CPU, fastest first by ISA name
+// ("avx512": hd a multiple of 16; "avx2"); attend_f16 uses the first (UMA_ISA=avx2 in the
+// environment: the AVX2 one). Exposed so the tests hold every one to the reference.
+std::vector<std::pair<const char*, AttendFn>> attend_f16_kernels(const KvView& kv, int64_t hd);
 
 // Whether attend_f16 takes the SIMD kernel for this layout and head size on this CPU (else the
 // scalar reference); exposed so tests can hold the cache's real layout to the fast path.

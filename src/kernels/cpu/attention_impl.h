@@ -1,0 +1,52 @@
+// Internal to kernels/cpu: what the AVX2 (attention.cpp) and AVX-512 (attention_avx512.cpp)
+// attention kernels share: the block table walk, the ahead-prefetch distance and the per-block
+// softmax scaling with f16 rounding.
+#pragma once
+
+#include <cstdint>
+
+#include "core/f16.h"
+#include "kernels/cpu/attention.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace uma::kernels::impl {
+
+inline const uint8_t* block_k(const KvView& kv, int64_t b) { return kv.k + (size_t)kv.table[b] * kv.block_bytes; }
+inline const uint8_t* block_v(const KvView& kv, int64_t b) { return kv.v + (size_t)kv.table[b] * kv.block_bytes; }
+
+// Heads per slice: larger groups are done in slices, each reading the cache again.
+constexpr int kMaxHeads = 16;
+
+// Pool blocks fetched ahead of the one being computed. A 32-position block of a 64-dim head is
+// ~0.4 µs of work per pass on one core, several memory round trips.
+constexpr int64_t kAheadBlocks = 1;
+
+#if defined(__x86_64__) || defined(__i386__)
+#define UMA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+UMA_TARGET_AVX2 inline void prefetch_line(const uint8_t* p) {
+  _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
+}
+
+// p[i] = f16(p[i] · inv) for i < n: softmax's last step and the rounding before V, done on one
+// block's probabilities right before that block's V pass (they are in L1 then).
+UMA_TARGET_AVX2 inline void scale_round(float* p, int64_t n, float inv) {
+  const __m256 v = _mm256_set1_ps(inv);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(p + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_mul_ps(_mm256_loadu_ps(p + i), v),
+                                                           _MM_FROUND_TO_NEAREST_INT)));
+  for (; i < n; i++) p[i] = f16_to_f32(f32_to_f16(p[i] * inv));
+}
+#endif
+
+// The AVX-512 kernel (attention_avx512.cpp): hd % 16 == 0 and block_size % 16 == 0 with
+// kv_cache.h's strides; call only where avx512_supported().
+bool avx512_supported();
+void attend_f16_avx512(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
+                       int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os);
+
+}  // namespace uma::kernels::impl
