@@ -55,7 +55,7 @@ void BM_attend_f16(benchmark::State& state, bool ref) {
 
 // Args: depth, layers, threads. {128, 1, 1} stays in L2 (the kernel's arithmetic speed); the
 // others stream; {4096, 16, 2} is llama3-1b's decode at depth 4096 on this 2-core machine.
-BENCHMARK_CAPTURE(BM_attend_f16, avx2, false)
+BENCHMARK_CAPTURE(BM_attend_f16, simd, false)  // attend_f16 as dispatched (UMA_ISA=avx2: the AVX2 kernel)
     ->Args({128, 1, 1})
     ->Args({512, 16, 1})
     ->Args({4096, 16, 1})
