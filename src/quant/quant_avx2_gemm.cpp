@@ -38,7 +38,6 @@ using x8::drive_x8;
 using x8::kCtlS16Pair;
 using x8::kCtlS16Pairs;
 using x8::kCtlU16Pair;
-using x8::kCtlU16Pairs;
 using x8::kTokBlock;
 using x8::load128;
 using x8::load256;
@@ -355,13 +354,12 @@ template <int T, int G>
 UMA_TARGET_AVX2 inline void q4_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb,
                                          const int32_t* ysum8) {
   const BlockQ4_0x8* w[G];
-  for (int r = 0; r < G; ++r) w[r] = reinterpret_cast<const BlockQ4_0x8*>(g.w + (size_t)(grp + r) * g.w_stride);
+  x8::group_ptrs(g, grp, w);
   const BlockQ8_0* a[T];
-  for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)(t0 + j) * g.a_stride);
+  x8::act_ptrs(g, t0, a);
   const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
   __m256 acc[G][T];
-  for (int r = 0; r < G; ++r)
-    for (int j = 0; j < T; ++j) acc[r][j] = _mm256_setzero_ps();
+  x8::zero_acc(acc);
   for (int64_t b = 0; b < nb; ++b) {
     for (int r = 0; r < G; ++r) {
       const BlockQ4_0x8& x = w[r][b];
@@ -385,9 +383,7 @@ UMA_TARGET_AVX2 inline void q4_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
       }
     }
   }
-  for (int r = 0; r < G; ++r)
-    for (int j = 0; j < T; ++j)
-      _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)(grp + r) * kQ4_0x8Rows, acc[r][j]);
+  x8::store_groups(g, grp, t0, acc);
 }
 
 
@@ -404,18 +400,17 @@ UMA_TARGET_AVX2 inline __m256i q4k_scales(const BlockQ4_Kx8& x, int sb) {
 template <int T, int G>
 UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* pairs) {
   const BlockQ4_Kx8* w[G];
-  for (int r = 0; r < G; ++r) w[r] = reinterpret_cast<const BlockQ4_Kx8*>(g.w + (size_t)(grp + r) * g.w_stride);
+  x8::group_ptrs(g, grp, w);
   const BlockQ8_K* a[T];
-  for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)(t0 + j) * g.a_stride);
+  x8::act_ptrs(g, t0, a);
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   __m256 acc[G][T];
-  for (int r = 0; r < G; ++r)
-    for (int j = 0; j < T; ++j) acc[r][j] = _mm256_setzero_ps();
+  x8::zero_acc(acc);
   for (int64_t b = 0; b < nb; ++b) {
     for (int r = 0; r < G; ++r) {
       const BlockQ4_Kx8& x = w[r][b];
-      __m256i isum[T], msum[T];
-      for (int j = 0; j < T; ++j) isum[j] = msum[j] = _mm256_setzero_si256();
+      __m256i isum[T];
+      for (int j = 0; j < T; ++j) isum[j] = _mm256_setzero_si256();
       // One token: sub-blocks in pairs (2c: low nibbles, 2c + 1: high nibbles of the same bytes),
       // each 32-byte load feeding both (bench_matmul decode +18%). Token tiles: one sub-block at a
       // time, T accumulators live instead of 2T (pairs there looked ~5% slower for prefill in a
@@ -447,22 +442,10 @@ UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
           }
         }
       }
-      for (int p = 0; p < 4; ++p) {
-        const __m256i mm = row_bytes(bcast_pair(x.mins[2 * p]), kCtlU16Pairs);
-        for (int j = 0; j < T; ++j)
-          msum[j] = _mm256_add_epi32(msum[j], _mm256_madd_epi16(mm, _mm256_set1_epi32(pairs[((t0 + j) * nb + b) * 4 + p])));
-      }
-      const __m256 d = _mm256_cvtph_ps(load128(x.d)), dmin = _mm256_cvtph_ps(load128(x.dmin));
-      for (int j = 0; j < T; ++j) {
-        const __m256 dy = _mm256_set1_ps(a[j][b].d);
-        acc[r][j] = _mm256_fmadd_ps(_mm256_mul_ps(d, dy), _mm256_cvtepi32_ps(isum[j]), acc[r][j]);
-        acc[r][j] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, dy), _mm256_cvtepi32_ps(msum[j]), acc[r][j]);
-      }
+      x8::q4k_x8_finish<T>(x, a, b, nb, t0, pairs, isum, acc[r]);
     }
   }
-  for (int r = 0; r < G; ++r)
-    for (int j = 0; j < T; ++j)
-      _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)(grp + r) * 8, acc[r][j]);
+  x8::store_groups(g, grp, t0, acc);
 }
 
 
@@ -471,13 +454,12 @@ UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
 template <int T, int G>
 UMA_TARGET_AVX2 inline void q8_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb) {
   const BlockQ8_0x8* w[G];
-  for (int r = 0; r < G; ++r) w[r] = reinterpret_cast<const BlockQ8_0x8*>(g.w + (size_t)(grp + r) * g.w_stride);
+  x8::group_ptrs(g, grp, w);
   const BlockQ8_0* a[T];
-  for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)(t0 + j) * g.a_stride);
+  x8::act_ptrs(g, t0, a);
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[G][T];
-  for (int r = 0; r < G; ++r)
-    for (int j = 0; j < T; ++j) acc[r][j] = _mm256_setzero_ps();
+  x8::zero_acc(acc);
   for (int64_t b = 0; b < nb; ++b) {
     for (int r = 0; r < G; ++r) {
       const BlockQ8_0x8& x = w[r][b];
@@ -498,9 +480,7 @@ UMA_TARGET_AVX2 inline void q8_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
                                     _mm256_cvtepi32_ps(isum[j]), acc[r][j]);
     }
   }
-  for (int r = 0; r < G; ++r)
-    for (int j = 0; j < T; ++j)
-      _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)(grp + r) * 8, acc[r][j]);
+  x8::store_groups(g, grp, t0, acc);
 }
 
 

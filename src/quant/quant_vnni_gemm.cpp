@@ -21,12 +21,9 @@ namespace uma::quant::vnni {
 namespace {
 
 using x8::bcast4;
-using x8::bcast_pair;
-using x8::kCtlU16Pairs;
 using x8::load128;
 using x8::load256;
 using x8::prefetch_ahead_part;
-using x8::row_bytes;
 
 UMA_TARGET_VNNI inline __m256i dp(__m256i acc, __m256i u8, __m256i s8) { return _mm256_dpbusd_epi32(acc, u8, s8); }
 
@@ -37,13 +34,12 @@ UMA_TARGET_VNNI inline __m256i dp(__m256i acc, __m256i u8, __m256i s8) { return 
 template <int T, int G>
 UMA_TARGET_VNNI inline void q4_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* ysum8) {
   const BlockQ4_0x8* w[G];
-  for (int r = 0; r < G; ++r) w[r] = reinterpret_cast<const BlockQ4_0x8*>(g.w + (size_t)(grp + r) * g.w_stride);
+  x8::group_ptrs(g, grp, w);
   const BlockQ8_0* a[T];
-  for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)(t0 + j) * g.a_stride);
+  x8::act_ptrs(g, t0, a);
   const __m256i m4 = _mm256_set1_epi8(0x0F), m4hi = _mm256_set1_epi8((char)0xF0);
   __m256 acc[G][T];
-  for (int r = 0; r < G; ++r)
-    for (int j = 0; j < T; ++j) acc[r][j] = _mm256_setzero_ps();
+  x8::zero_acc(acc);
   for (int64_t b = 0; b < nb; ++b) {
     for (int r = 0; r < G; ++r) {
       const BlockQ4_0x8& x = w[r][b];
@@ -69,9 +65,7 @@ UMA_TARGET_VNNI inline void q4_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
       }
     }
   }
-  for (int r = 0; r < G; ++r)
-    for (int j = 0; j < T; ++j)
-      _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)(grp + r) * kQ4_0x8Rows, acc[r][j]);
+  x8::store_groups(g, grp, t0, acc);
 }
 
 // Q8_0x8: the signed weights become unsigned by flipping their top bit (w + 128), and the
@@ -80,13 +74,12 @@ UMA_TARGET_VNNI inline void q4_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
 template <int T, int G>
 UMA_TARGET_VNNI inline void q8_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* ysum128) {
   const BlockQ8_0x8* w[G];
-  for (int r = 0; r < G; ++r) w[r] = reinterpret_cast<const BlockQ8_0x8*>(g.w + (size_t)(grp + r) * g.w_stride);
+  x8::group_ptrs(g, grp, w);
   const BlockQ8_0* a[T];
-  for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_0*>(g.a + (size_t)(t0 + j) * g.a_stride);
+  x8::act_ptrs(g, t0, a);
   const __m256i flip = _mm256_set1_epi8((char)0x80);
   __m256 acc[G][T];
-  for (int r = 0; r < G; ++r)
-    for (int j = 0; j < T; ++j) acc[r][j] = _mm256_setzero_ps();
+  x8::zero_acc(acc);
   for (int64_t b = 0; b < nb; ++b) {
     for (int r = 0; r < G; ++r) {
       const BlockQ8_0x8& x = w[r][b];
@@ -109,9 +102,7 @@ UMA_TARGET_VNNI inline void q8_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
       }
     }
   }
-  for (int r = 0; r < G; ++r)
-    for (int j = 0; j < T; ++j)
-      _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)(grp + r) * 8, acc[r][j]);
+  x8::store_groups(g, grp, t0, acc);
 }
 
 // Sub-block sb's 8 unsigned row scales as int32 lanes.
@@ -127,18 +118,17 @@ UMA_TARGET_VNNI inline __m256i q4k_scales32(const BlockQ4_Kx8& x, int sb) {
 template <int T, int G>
 UMA_TARGET_VNNI inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* pairs) {
   const BlockQ4_Kx8* w[G];
-  for (int r = 0; r < G; ++r) w[r] = reinterpret_cast<const BlockQ4_Kx8*>(g.w + (size_t)(grp + r) * g.w_stride);
+  x8::group_ptrs(g, grp, w);
   const BlockQ8_K* a[T];
-  for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)(t0 + j) * g.a_stride);
+  x8::act_ptrs(g, t0, a);
   const __m256i m4 = _mm256_set1_epi8(0x0F), m4hi = _mm256_set1_epi8((char)0xF0);
   __m256 acc[G][T];
-  for (int r = 0; r < G; ++r)
-    for (int j = 0; j < T; ++j) acc[r][j] = _mm256_setzero_ps();
+  x8::zero_acc(acc);
   for (int64_t b = 0; b < nb; ++b) {
     for (int r = 0; r < G; ++r) {
       const BlockQ4_Kx8& x = w[r][b];
-      __m256i isum[T], msum[T];
-      for (int j = 0; j < T; ++j) isum[j] = msum[j] = _mm256_setzero_si256();
+      __m256i isum[T];
+      for (int j = 0; j < T; ++j) isum[j] = _mm256_setzero_si256();
       if constexpr (T == 1) {
         __m256i isum16 = _mm256_setzero_si256();  // the high sub-blocks, 16x
         for (int c = 0; c < 4; ++c) {
@@ -168,22 +158,10 @@ UMA_TARGET_VNNI inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
           for (int j = 0; j < T; ++j) isum[j] = _mm256_add_epi32(isum[j], _mm256_mullo_epi32(s32[j], sc));
         }
       }
-      for (int p = 0; p < 4; ++p) {
-        const __m256i mm = row_bytes(bcast_pair(x.mins[2 * p]), kCtlU16Pairs);
-        for (int j = 0; j < T; ++j)
-          msum[j] = _mm256_add_epi32(msum[j], _mm256_madd_epi16(mm, _mm256_set1_epi32(pairs[((t0 + j) * nb + b) * 4 + p])));
-      }
-      const __m256 d = _mm256_cvtph_ps(load128(x.d)), dmin = _mm256_cvtph_ps(load128(x.dmin));
-      for (int j = 0; j < T; ++j) {
-        const __m256 dy = _mm256_set1_ps(a[j][b].d);
-        acc[r][j] = _mm256_fmadd_ps(_mm256_mul_ps(d, dy), _mm256_cvtepi32_ps(isum[j]), acc[r][j]);
-        acc[r][j] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, dy), _mm256_cvtepi32_ps(msum[j]), acc[r][j]);
-      }
+      x8::q4k_x8_finish<T>(x, a, b, nb, t0, pairs, isum, acc[r]);
     }
   }
-  for (int r = 0; r < G; ++r)
-    for (int j = 0; j < T; ++j)
-      _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)(grp + r) * 8, acc[r][j]);
+  x8::store_groups(g, grp, t0, acc);
 }
 
 struct Q4_0x8Tiles {

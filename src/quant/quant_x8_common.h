@@ -15,12 +15,34 @@
 
 #include "quant/blocks.h"
 #include "quant/quant_gemm.h"
+#include "quant/repack.h"
 
 #define UMA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 namespace uma::quant::x8 {
 
 constexpr int64_t kTokBlock = 64;  // tokens whose activations stay in L2 while rows stream by
+
+// A tile's operands: the G weight groups from group grp, the T activation rows from token t0.
+template <class WB, int G>
+inline void group_ptrs(const GemmArgs& g, int64_t grp, const WB* (&w)[G]) {
+  for (int r = 0; r < G; ++r) w[r] = reinterpret_cast<const WB*>(g.w + (size_t)(grp + r) * g.w_stride);
+}
+template <class AB, int T>
+inline void act_ptrs(const GemmArgs& g, int64_t t0, const AB* (&a)[T]) {
+  for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const AB*>(g.a + (size_t)(t0 + j) * g.a_stride);
+}
+template <int G, int T>
+UMA_TARGET_AVX2 inline void zero_acc(__m256 (&acc)[G][T]) {
+  for (int r = 0; r < G; ++r)
+    for (int j = 0; j < T; ++j) acc[r][j] = _mm256_setzero_ps();
+}
+// Each accumulator holds 8 rows of one token: out[t0 + j][8 (grp + r) ..].
+template <int G, int T>
+UMA_TARGET_AVX2 inline void store_groups(const GemmArgs& g, int64_t grp, int64_t t0, __m256 (&acc)[G][T]) {
+  for (int r = 0; r < G; ++r)
+    for (int j = 0; j < T; ++j) _mm256_storeu_ps(g.out + (size_t)(t0 + j) * g.ldo + (size_t)(grp + r) * 8, acc[r][j]);
+}
 
 UMA_TARGET_AVX2 inline __m256i load256(const void* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
@@ -105,6 +127,28 @@ constexpr const int8_t* kCtlS16Pairs = RowCtl<-1, 0, -1, 8>::v;
 UMA_TARGET_AVX2 inline __m256i bcast_pair(const void* p) { return _mm256_broadcastsi128_si256(load128(p)); }
 UMA_TARGET_AVX2 inline __m256i row_bytes(__m256i two, const int8_t* ctl) {
   return _mm256_shuffle_epi8(two, _mm256_load_si256(reinterpret_cast<const __m256i*>(ctl)));
+}
+
+// Q4_Kx8's block epilogue for one group, shared by every ISA's kernel: the mins meet the
+// activation's sub-block pair sums (q8_k_min_pairs) in 4 madds of (m, m') pairs, then
+// acc[j] += d·dy·isum[j] − dmin·dy·msum[j].
+template <int T>
+UMA_TARGET_AVX2 inline void q4k_x8_finish(const BlockQ4_Kx8& x, const BlockQ8_K* const (&a)[T], int64_t b, int64_t nb,
+                                          int64_t t0, const int32_t* pairs, const __m256i (&isum)[T],
+                                          __m256 (&acc)[T]) {
+  __m256i msum[T];
+  for (int j = 0; j < T; ++j) msum[j] = _mm256_setzero_si256();
+  for (int p = 0; p < 4; ++p) {
+    const __m256i mm = row_bytes(bcast_pair(x.mins[2 * p]), kCtlU16Pairs);
+    for (int j = 0; j < T; ++j)
+      msum[j] = _mm256_add_epi32(msum[j], _mm256_madd_epi16(mm, _mm256_set1_epi32(pairs[((t0 + j) * nb + b) * 4 + p])));
+  }
+  const __m256 d = _mm256_cvtph_ps(load128(x.d)), dmin = _mm256_cvtph_ps(load128(x.dmin));
+  for (int j = 0; j < T; ++j) {
+    const __m256 dy = _mm256_set1_ps(a[j][b].d);
+    acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(d, dy), _mm256_cvtepi32_ps(isum[j]), acc[j]);
+    acc[j] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, dy), _mm256_cvtepi32_ps(msum[j]), acc[j]);
+  }
 }
 
 // Loops an interleaved kernel over groups of 8 rows x tokens: tokens in blocks of kTokBlock (their

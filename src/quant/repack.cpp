@@ -188,15 +188,24 @@ std::vector<std::pair<const char*, GemmFn>> gemm_x8_fns(DType t) {
 }
 
 GemmFn gemm_x8_fn(DType t) {
-  // UMA_ISA=avx2 skips the AVX-512 kernels (A/B runs on one binary).
-  static const bool avx2_only = [] {
+  // Once per type: kernels::matmul asks on every call. UMA_ISA=avx2 skips the AVX-512 kernels
+  // (A/B runs on one binary).
+  static const auto pick = [](DType type) -> GemmFn {
     const char* env = std::getenv("UMA_ISA");
-    return env && std::strcmp(env, "avx2") == 0;
-  }();
-  const auto fns = gemm_x8_fns(t);
-  for (const auto& [name, fn] : fns)
-    if (!avx2_only || std::strcmp(name, "avx2") == 0) return fn;
-  return nullptr;
+    const bool avx2_only = env && std::strcmp(env, "avx2") == 0;
+    for (const auto& [name, fn] : gemm_x8_fns(type))
+      if (!avx2_only || std::strcmp(name, "avx2") == 0) return fn;
+    return nullptr;
+  };
+  static const GemmFn q4_0 = pick(DType::Q4_0), q4_k = pick(DType::Q4_K), q8_0 = pick(DType::Q8_0),
+                      q6_k = pick(DType::Q6_K);
+  switch (t) {
+    case DType::Q4_0: return q4_0;
+    case DType::Q4_K: return q4_k;
+    case DType::Q8_0: return q8_0;
+    case DType::Q6_K: return q6_k;
+    default: return nullptr;
+  }
 }
 
 }  // namespace uma::quant

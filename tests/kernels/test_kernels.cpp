@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -269,6 +270,10 @@ TEST_P(X8Kernels, MatchReference) {
   const DType t = GetParam().first;
   std::vector<std::pair<const char*, quant::GemmFn>> fns = {{"ref", GetParam().second}};
   for (const auto& f : quant::gemm_x8_fns(t)) fns.push_back(f);  // every ISA this CPU runs
+  // matmul takes the fastest of them (the first), unless UMA_ISA=avx2 asks for AVX2.
+  if (fns.size() > 1 && std::getenv("UMA_ISA") == nullptr) {
+    EXPECT_EQ(quant::gemm_x8_fn(t), fns[1].second) << fns[1].first;
+  }
   const size_t n = 256 * 3;
   const size_t group = quant::interleaved_group_bytes(t, (int64_t)n);
   for (int64_t rows : {8, 24}) {
@@ -405,6 +410,11 @@ TEST(Kernels, AttentionOverKvCacheStore) {
     const kernels::KvView view{kv.k_head(1, g), kv.v_head(1, g), kv.table(0),       kv.block_size(),
                                kv.block_bytes(), kv.k_pos_stride(), kv.k_dim_stride(), kv.v_pos_stride()};
     EXPECT_EQ(kernels::attend_f16_simd(view, hd), quant::avx2::cpu_supported());
+#if defined(__x86_64__)
+    // ... and the AVX-512 kernel too where the CPU has it (hd 64 is a multiple of 16).
+    const bool avx512 = quant::avx2::cpu_supported() && __builtin_cpu_supports("avx512f");
+    EXPECT_EQ(kernels::attend_f16_kernels(view, hd).size(), (size_t)quant::avx2::cpu_supported() + avx512);
+#endif
     std::vector<float> sc((size_t)(group * n_kv)), out((size_t)(group * hd));
     kernels::attend_f16(q.data(), hd, group, hd, scale, view, n_kv, sc.data(), n_kv, out.data(), hd);
     for (int64_t h = 0; h < group; h++) {

@@ -129,17 +129,13 @@ template <int P>
 UMA_TARGET_AVX512 void attend_slice(const float* q, int64_t q_stride, int group, int64_t hd, float scale,
                                     const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {
   const int64_t bs = kv.block_size, nblk = (n_kv + bs - 1) / bs;
-  const size_t head_bytes = (size_t)(bs * hd) * 2;
-  auto piece = [&](int64_t i, const uint8_t* self) -> const uint8_t* {
-    return i < nblk ? block_k(kv, i) : i < 2 * nblk ? block_v(kv, i - nblk) : self;
-  };
-  for (int64_t i = 0; i < std::min(kAheadBlocks, 2 * nblk); i++)
-    for (size_t l = 0; l < head_bytes; l += 64) prefetch_line(piece(i, nullptr) + l);
+  const ReadOrder order{kv, nblk};
+  order.prefetch_first((size_t)(bs * hd) * 2);
   __m512 mx[kMaxHeads];
   for (int h = 0; h < group; h++) mx[h] = _mm512_set1_ps(-INFINITY);
   for (int64_t b = 0; b < nblk; b++) {
     const uint8_t* kb = block_k(kv, b);
-    const uint8_t* pf = piece(b + kAheadBlocks, kb);
+    const uint8_t* pf = order.at(b + kAheadBlocks, kb);
     const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
     for (int64_t i = 0; i < n; i += 16 * P)
       scores_heads<P>(q, q_stride, group, kb + 2 * i, kv.k_dim_stride, hd, scale, pf + (size_t)(i * hd) * 2,
@@ -152,7 +148,7 @@ UMA_TARGET_AVX512 void attend_slice(const float* q, int64_t q_stride, int group,
   }
   for (int64_t b = 0; b < nblk; b++) {
     const uint8_t* vb = block_v(kv, b);
-    const uint8_t* pf = piece(nblk + b + kAheadBlocks, vb);
+    const uint8_t* pf = order.at(nblk + b + kAheadBlocks, vb);
     const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
     const size_t rs = kv.v_pos_stride;
     for (int h = 0; h < group; h++) scale_round(sc + h * ss + j0, n, inv[h]);

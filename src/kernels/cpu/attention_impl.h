@@ -31,6 +31,23 @@ UMA_TARGET_AVX2 inline void prefetch_line(const uint8_t* p) {
   _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
 }
 
+// The order both passes read one head's pieces in (piece: a block's K or V of this head, bs·hd
+// f16): K of blocks 0..nblk-1, then their V. at(i, self) is piece i, or past the end `self` (a
+// piece already in L1, so the prefetches ahead cost an instruction and no branch).
+struct ReadOrder {
+  const KvView& kv;
+  int64_t nblk;
+  const uint8_t* at(int64_t i, const uint8_t* self) const {
+    return i < nblk ? block_k(kv, i) : i < 2 * nblk ? block_v(kv, i - nblk) : self;
+  }
+  // The first kAheadBlocks pieces, whole, before the scores pass starts; the passes then fetch
+  // each piece kAheadBlocks ahead from inside their loops.
+  UMA_TARGET_AVX2 void prefetch_first(size_t piece_bytes) const {
+    for (int64_t i = 0; i < kAheadBlocks && i < 2 * nblk; i++)
+      for (size_t l = 0; l < piece_bytes; l += 64) prefetch_line(at(i, nullptr) + l);
+  }
+};
+
 // p[i] = f16(p[i] · inv) for i < n: softmax's last step and the rounding before V, done on one
 // block's probabilities right before that block's V pass (they are in L1 then).
 UMA_TARGET_AVX2 inline void scale_round(float* p, int64_t n, float inv) {
