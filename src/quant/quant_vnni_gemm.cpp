@@ -4,8 +4,8 @@
 // maddubs, int16 adds and a madd. The layouts and the integer block sums are the AVX2 kernels'
 // (quant_avx2_gemm.cpp), so results are the same up to float summation order; what changes is
 // the instruction count per weight byte, which is what the one-token kernels are bound by once
-// the prefetch hides memory latency (docs/decisions.md #9). Q6_K keeps the AVX2 kernel: its
-// 6-bit unpack, not the dot product, is most of its work.
+// the prefetch hides memory latency (docs/decisions.md #9). Q6_K's 6-bit unpack, most of its
+// work on AVX2, shrinks here too: vpternlogd merges the nibble and the 2-bit plane in one step.
 #include "quant/quant_vnni_gemm.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -26,6 +26,7 @@ using x8::load256;
 using x8::prefetch_ahead_part;
 
 UMA_TARGET_VNNI inline __m256i dp(__m256i acc, __m256i u8, __m256i s8) { return _mm256_dpbusd_epi32(acc, u8, s8); }
+
 
 // Q4_0x8: nibbles unsigned, the -8 offset leaves as 8 * sum(y) per activation block (ysum8). One
 // token: the high nibbles are taken in place (raw & 0xF0 = 16 x nibble, still a byte), so their
@@ -164,6 +165,90 @@ UMA_TARGET_VNNI inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
   x8::store_groups(g, grp, t0, acc);
 }
 
+// Q6_Kx8 (repack.h), unpacked in registers for every token count: the 8 rows x 4 quants of the
+// four vectors of nibble chunks 8p + 2u, 8p + 2u + 1, as in the AVX2 q6k_unpack4, in 11 ops
+// instead of 17. The 2-bit plane is split once into the fields that move left (bits 0-1 and 4-5
+// of each byte, h & 0x33) and those that move right (h & 0xCC); after a 16-bit shift every byte
+// then holds its 2 high bits at 4-5 and zeros at 6-7, and one ternlog selects the nibble (bits
+// 0-3) from the low plane and bits 4-7 from the high one (what spills across bytes lands in the
+// nibble half, which the select discards).
+UMA_TARGET_VNNI inline __m256i nibble_select(__m256i lo_src, __m256i hi_src) {
+  // bits 0-3 from lo_src, 4-7 from hi_src: (a & c) | (b & ~c), c = 0x0F (imm 0xE4)
+  return _mm256_ternarylogic_epi32(lo_src, hi_src, _mm256_set1_epi8(0x0F), 0xE4);
+}
+UMA_TARGET_VNNI inline void q6k_unpack4(const BlockQ6_Kx8& x, int p, int u, __m256i (&v)[4]) {
+  const __m256i h = load256(x.qh + 32 * (4 * p + u));
+  const __m256i l0 = load256(x.ql + 32 * (8 * p + 2 * u)), l1 = load256(x.ql + 32 * (8 * p + 2 * u + 1));
+  const __m256i ha = _mm256_and_si256(h, _mm256_set1_epi8(0x33)), hb = _mm256_and_si256(h, _mm256_set1_epi8((char)0xCC));
+  v[0] = nibble_select(l0, _mm256_slli_epi16(ha, 4));                          // h bits 0-1
+  v[1] = nibble_select(_mm256_srli_epi16(l0, 4), _mm256_slli_epi16(hb, 2));    // h bits 2-3
+  v[2] = nibble_select(l1, ha);                                                // h bits 4-5
+  v[3] = nibble_select(_mm256_srli_epi16(l1, 4), _mm256_srli_epi16(hb, 2));    // h bits 6-7
+}
+
+// Per token, block and 16-element sub-block: -32 * the activation's sub-block sum, the offset of
+// the unsigned quants (q + 32). Each sub-block's vpdpbusd chain starts from it, so the offset
+// costs no instruction in the kernel (AVX2 spends 8 madds per block on it).
+inline void q8_k_offsets32(const GemmArgs& g, int64_t nb, std::vector<int32_t>& out) {
+  out.resize((size_t)(g.nt * nb * 16));
+  for (int64_t t = 0; t < g.nt; ++t) {
+    const auto* a = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)t * g.a_stride);
+    for (int64_t b = 0; b < nb; ++b)
+      for (int sb = 0; sb < 16; ++sb) out[(size_t)((t * nb + b) * 16 + sb)] = -32 * a[b].bsums[sb];
+  }
+}
+
+// Sub-block sb's 8 signed row scales as int32 lanes.
+UMA_TARGET_VNNI inline __m256i q6k_scales32(const BlockQ6_Kx8& x, int sb) {
+  return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.scales[sb])));
+}
+
+// T tokens against one group. Per quarter p and half hw of it, sub-block 4p + hw takes the
+// low-nibble vectors of chunks u = 2hw, 2hw + 1 and sub-block 4p + 2 + hw the high ones (as in
+// AVX2's q6_k_x8_decode); each sub-block's sum (|.| <= 16 * 63 * 128 + 32 * 2048) meets its row
+// scales in one vpmulld, 16 of them per block stay below 2^31. Integer sums equal the AVX2 ones.
+template <int T>
+UMA_TARGET_VNNI inline void q6_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* off) {
+  const BlockQ6_Kx8* w[1];
+  x8::group_ptrs(g, grp, w);
+  const BlockQ8_K* a[T];
+  x8::act_ptrs(g, t0, a);
+  __m256 acc[1][T];
+  x8::zero_acc(acc);
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ6_Kx8& x = w[0][b];
+    __m256i isum[T];
+    for (int j = 0; j < T; ++j) isum[j] = _mm256_setzero_si256();
+    for (int p = 0; p < 4; ++p)
+      for (int hw = 0; hw < 2; ++hw) {
+        if constexpr (T == 1) prefetch_ahead_part<8>(&x, 2 * p + hw);
+        __m256i v0[4], v1[4];
+        q6k_unpack4(x, p, 2 * hw, v0);
+        q6k_unpack4(x, p, 2 * hw + 1, v1);
+        const int slo = 4 * p + hw, shi = 4 * p + 2 + hw;
+        const __m256i sclo = q6k_scales32(x, slo), schi = q6k_scales32(x, shi);
+        for (int j = 0; j < T; ++j) {
+          const int8_t* y = a[j][b].qs + 64 * p + 16 * hw;
+          const int32_t* o = off + ((t0 + j) * nb + b) * 16;
+          __m256i lo = _mm256_set1_epi32(o[slo]), hi = _mm256_set1_epi32(o[shi]);
+          lo = dp(lo, v0[0], bcast4(y));
+          hi = dp(hi, v0[1], bcast4(y + 32));
+          lo = dp(lo, v0[2], bcast4(y + 4));
+          hi = dp(hi, v0[3], bcast4(y + 36));
+          lo = dp(lo, v1[0], bcast4(y + 8));
+          hi = dp(hi, v1[1], bcast4(y + 40));
+          lo = dp(lo, v1[2], bcast4(y + 12));
+          hi = dp(hi, v1[3], bcast4(y + 44));
+          isum[j] = _mm256_add_epi32(isum[j], _mm256_add_epi32(_mm256_mullo_epi32(lo, sclo), _mm256_mullo_epi32(hi, schi)));
+        }
+      }
+    const __m256 d = _mm256_cvtph_ps(load128(x.d));
+    for (int j = 0; j < T; ++j)
+      acc[0][j] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(a[j][b].d)), _mm256_cvtepi32_ps(isum[j]), acc[0][j]);
+  }
+  x8::store_groups(g, grp, t0, acc);
+}
+
 struct Q4_0x8Tiles {
   static constexpr int kDecodeGroups = 2;
   template <int T, int G>
@@ -183,6 +268,14 @@ struct Q8_0x8Tiles {
   template <int T, int G>
   UMA_TARGET_VNNI static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* ys) {
     q8_0_x8_tile<T, G>(g, grp, t0, nb, ys);
+  }
+};
+struct Q6_Kx8Tiles {
+  static constexpr int kDecodeGroups = 1;
+  template <int T, int G>
+  UMA_TARGET_VNNI static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* off) {
+    static_assert(G == 1);
+    q6_k_x8_tile<T>(g, grp, t0, nb, off);
   }
 };
 
@@ -209,6 +302,13 @@ void gemm_q4_k_x8(const GemmArgs& g) {
   x8::drive_x8<Q4_Kx8Tiles>(g, nb, pairs.data());
 }
 
+void gemm_q6_k_x8(const GemmArgs& g) {
+  const int64_t nb = g.n / kQK_K;
+  thread_local std::vector<int32_t> off;
+  q8_k_offsets32(g, nb, off);
+  x8::drive_x8<Q6_Kx8Tiles>(g, nb, off.data());
+}
+
 void gemm_q8_0_x8(const GemmArgs& g) {
   const int64_t nb = g.n / kQK8_0;
   thread_local std::vector<int32_t> ysum128;
@@ -225,6 +325,7 @@ bool cpu_supported() { return false; }
 void gemm_q4_0_x8(const GemmArgs&) {}
 void gemm_q4_k_x8(const GemmArgs&) {}
 void gemm_q8_0_x8(const GemmArgs&) {}
+void gemm_q6_k_x8(const GemmArgs&) {}
 }  // namespace uma::quant::vnni
 
 #endif

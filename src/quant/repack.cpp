@@ -177,6 +177,7 @@ std::vector<std::pair<const char*, GemmFn>> gemm_x8_fns(DType t) {
     if (t == DType::Q4_0) fns.push_back({"vnni", vnni::gemm_q4_0_x8});
     if (t == DType::Q4_K) fns.push_back({"vnni", vnni::gemm_q4_k_x8});
     if (t == DType::Q8_0) fns.push_back({"vnni", vnni::gemm_q8_0_x8});
+    if (t == DType::Q6_K) fns.push_back({"vnni", vnni::gemm_q6_k_x8});
   }
   if (has_avx2) {
     if (t == DType::Q4_0) fns.push_back({"avx2", avx2::gemm_q4_0_x8});
