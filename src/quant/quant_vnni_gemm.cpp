@@ -27,7 +27,6 @@ using x8::prefetch_ahead_part;
 
 UMA_TARGET_VNNI inline __m256i dp(__m256i acc, __m256i u8, __m256i s8) { return _mm256_dpbusd_epi32(acc, u8, s8); }
 
-
 // Q4_0x8: nibbles unsigned, the -8 offset leaves as 8 * sum(y) per activation block (ysum8). One
 // token: the high nibbles are taken in place (raw & 0xF0 = 16 x nibble, still a byte), so their
 // sum comes out 16 times too large and is shifted back exactly once per block; token tiles shift

@@ -68,7 +68,8 @@ constexpr size_t kPrefetchBytes = 3072;
 template <int Parts, class B>
 UMA_TARGET_AVX2 inline void prefetch_ahead_part(const B* x, int part) {
   constexpr size_t kAhead = (kPrefetchBytes + sizeof(B) - 1) / sizeof(B);
-  const uintptr_t base = reinterpret_cast<uintptr_t>(x + kAhead);
+  // (Integer addresses: the block ahead may lie past the end of the matrix; prefetch never faults.)
+  const uintptr_t base = reinterpret_cast<uintptr_t>(x) + kAhead * sizeof(B);
   const uintptr_t beg = base + sizeof(B) * part / Parts, end = base + sizeof(B) * (part + 1) / Parts;
   for (uintptr_t l = (beg + 63) & ~uintptr_t{63}; l < end; l += 64) _mm_prefetch(reinterpret_cast<const char*>(l), _MM_HINT_T1);
 }
