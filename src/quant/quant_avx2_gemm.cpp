@@ -551,7 +551,7 @@ UMA_TARGET_AVX2 inline void q6k_unpack_group(const BlockQ6_Kx8* x, int64_t nb, Q
 template <int T>
 UMA_TARGET_AVX2 inline void q6_k_bytes_tile(const GemmArgs& g, const Q6Bytes* w, int64_t grp, int64_t t0, int64_t nb) {
   const BlockQ8_K* a[T];
-  for (int j = 0; j < T; ++j) a[j] = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)(t0 + j) * g.a_stride);
+  x8::act_ptrs(g, t0, a);
   __m256 acc[T];
   for (int j = 0; j < T; ++j) acc[j] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
@@ -581,7 +581,7 @@ UMA_TARGET_AVX2 inline void q6_k_bytes_tile(const GemmArgs& g, const Q6Bytes* w,
 template <int G>
 UMA_TARGET_AVX2 inline void q6_k_x8_decode(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb) {
   const BlockQ6_Kx8* w[G];
-  for (int r = 0; r < G; ++r) w[r] = reinterpret_cast<const BlockQ6_Kx8*>(g.w + (size_t)(grp + r) * g.w_stride);
+  x8::group_ptrs(g, grp, w);
   const BlockQ8_K* a = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)t0 * g.a_stride);
   __m256 acc[G];
   for (int r = 0; r < G; ++r) acc[r] = _mm256_setzero_ps();

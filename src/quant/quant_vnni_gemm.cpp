@@ -3,9 +3,10 @@
 // and adds the four products into each row's int32 lane, one instruction where AVX2 needs
 // maddubs, int16 adds and a madd. The layouts and the integer block sums are the AVX2 kernels'
 // (quant_avx2_gemm.cpp), so results are the same up to float summation order; what changes is
-// the instruction count per weight byte, which is what the one-token kernels are bound by once
-// the prefetch hides memory latency (docs/decisions.md #9). Q6_K's 6-bit unpack, most of its
-// work on AVX2, shrinks here too: vpternlogd merges the nibble and the 2-bit plane in one step.
+// the instruction count per weight byte. Prefill tiles are bound by it; decode only where a core,
+// not memory, is the limit (docs/decisions.md #9: halving it again with 512-bit vectors did not
+// speed decode up on the 2026-12-02 Xeon, so those kernels were not kept). Q6_K's 6-bit unpack,
+// most of its work on AVX2, shrinks here too: vpternlogd merges the nibble and the 2-bit plane.
 #include "quant/quant_vnni_gemm.h"
 
 #if defined(__x86_64__) || defined(__i386__)
