@@ -9,6 +9,7 @@
 #include "quant/quant_avx2_gemm.h"
 #include "quant/quant_impl.h"
 #include "quant/quant_vnni_gemm.h"
+#include "quant/quant_zmm_gemm.h"
 
 namespace uma::quant {
 
@@ -172,13 +173,17 @@ void gemm_q6_k_x8_ref(const GemmArgs& g) {
 
 std::vector<std::pair<const char*, GemmFn>> gemm_x8_fns(DType t) {
   std::vector<std::pair<const char*, GemmFn>> fns;
+  static const bool has_zmm = zmm::cpu_supported(), zmm_first = zmm::cpu_prefers();
   static const bool has_vnni = vnni::cpu_supported(), has_avx2 = avx2::cpu_supported();
+  // 512-bit prefill tiles (Q4_0): first where measured faster, else after the VNNI kernels.
+  if (has_zmm && zmm_first && t == DType::Q4_0) fns.push_back({"avx512", zmm::gemm_q4_0_x8});
   if (has_vnni) {
     if (t == DType::Q4_0) fns.push_back({"vnni", vnni::gemm_q4_0_x8});
     if (t == DType::Q4_K) fns.push_back({"vnni", vnni::gemm_q4_k_x8});
     if (t == DType::Q8_0) fns.push_back({"vnni", vnni::gemm_q8_0_x8});
     if (t == DType::Q6_K) fns.push_back({"vnni", vnni::gemm_q6_k_x8});
   }
+  if (has_zmm && !zmm_first && t == DType::Q4_0) fns.push_back({"avx512", zmm::gemm_q4_0_x8});
   if (has_avx2) {
     if (t == DType::Q4_0) fns.push_back({"avx2", avx2::gemm_q4_0_x8});
     if (t == DType::Q4_K) fns.push_back({"avx2", avx2::gemm_q4_k_x8});
@@ -189,13 +194,16 @@ std::vector<std::pair<const char*, GemmFn>> gemm_x8_fns(DType t) {
 }
 
 GemmFn gemm_x8_fn(DType t) {
-  // Once per type: kernels::matmul asks on every call. UMA_ISA=avx2 skips the AVX-512 kernels
-  // (A/B runs on one binary).
+  // Once per type: kernels::matmul asks on every call. UMA_ISA names the variant to take (A/B
+  // runs on one binary): avx2 skips every AVX-512 kernel, vnni the 512-bit ones.
   static const auto pick = [](DType type) -> GemmFn {
     const char* env = std::getenv("UMA_ISA");
-    const bool avx2_only = env && std::strcmp(env, "avx2") == 0;
-    for (const auto& [name, fn] : gemm_x8_fns(type))
-      if (!avx2_only || std::strcmp(name, "avx2") == 0) return fn;
+    const bool want_avx2 = env && std::strcmp(env, "avx2") == 0, want_vnni = env && std::strcmp(env, "vnni") == 0;
+    for (const auto& [name, fn] : gemm_x8_fns(type)) {
+      if (want_avx2 && std::strcmp(name, "avx2") != 0) continue;
+      if (want_vnni && std::strcmp(name, "avx512") == 0) continue;
+      return fn;
+    }
     return nullptr;
   };
   static const GemmFn q4_0 = pick(DType::Q4_0), q4_k = pick(DType::Q4_K), q8_0 = pick(DType::Q8_0),
