@@ -1,20 +1,22 @@
-// Prefill tiles for the Q4_0 x8 layout on 512-bit vectors: each zmm holds two adjacent 32-byte
-// chunks of one 8-row group, so the unpacked weights of a block take 4 registers instead of 8
-// and a token meets them in 4 vpdpbusd instead of 8. The two halves want different activation
-// dwords: one broadcast of the token's 32 bytes and one vpermd per chunk pair place them, shared
-// by the two groups of a tile (4 tokens x 2 groups). The halves of each integer sum are folded
-// once per block, so block sums and float results are exactly the VNNI kernel's
-// (quant_vnni_gemm.cpp). Decode (1-3 tokens) stays on the VNNI kernel: there a 512-bit variant
-// was measured and not kept (docs/decisions.md #9), the weight stream and not the instruction
-// count limits it.
+// Prefill tiles for the x8 layouts on 512-bit vectors (Q4_0, Q4_K, Q8_0): each zmm holds two
+// adjacent 32-byte chunks of one 8-row group, so the unpacked weights of a block take half the
+// registers and a token meets them in half the vpdpbusd. The two halves want different
+// activation dwords: one broadcast of the token's 32 bytes and one vpermd per chunk pair place
+// them, shared by the groups of a tile. The halves of each integer sum are folded once per block
+// (after the row scales where a K-quant has them), so block sums and float results are exactly
+// the VNNI kernels' (quant_vnni_gemm.cpp). Decode (1-3 tokens) stays on the VNNI kernels: a
+// 512-bit variant was measured there and not kept (docs/decisions.md #9), the weight stream and
+// not the instruction count limits it. Q6_K (prefill only meets it in the output matrix, for the
+// last token) has none.
 //
-// Why Q4_0 only: on the 2026-12-02 AMD Zen 5 VM, pp512 of the 1B shape with the 256-bit tiles was
-// 1.07x llama.cpp for Q4_0 and 1.64x / 1.80x for Q4_K_M / Q8_0 (bench/compare.sh).
+// Measured on the 2026-12-02 AMD Zen 5 VM, where pp512 of the 1B shape with the 256-bit tiles
+// was 1.07x llama.cpp for Q4_0 (1.64x / 1.80x for Q4_K_M / Q8_0, bench/compare.sh).
 #include "quant/quant_zmm_gemm.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "core/f16.h"
@@ -99,6 +101,94 @@ UMA_TARGET_ZMM void q4_0_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_
   x8::store_groups(g, grp, t0, acc);
 }
 
+// Q8_0x8: the weights made unsigned (xor 0x80), chunks 2p, 2p + 1 per zmm against activation
+// dwords 2p, 2p + 1, two chains; the 128 * sum(y) offset (ysum128) starts the first chain's low half.
+template <int T, int G>
+UMA_TARGET_ZMM void q8_0_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* ysum128,
+                              const float* dy) {
+  const BlockQ8_0x8* w[G];
+  x8::group_ptrs(g, grp, w);
+  const BlockQ8_0* a[T];
+  x8::act_ptrs(g, t0, a);
+  const __m512i flip = _mm512_set1_epi8((char)0x80);
+  __m256 acc[G][T];
+  x8::zero_acc(acc);
+  for (int64_t b = 0; b < nb; ++b) {
+    __m512i u[G][4];
+    __m256 dw[G];
+    for (int r = 0; r < G; ++r) {
+      for (int p = 0; p < 4; ++p) u[r][p] = _mm512_xor_si512(load512(w[r][b].qs + 64 * p), flip);
+      dw[r] = _mm256_cvtph_ps(load128(w[r][b].d));
+    }
+    for (int j = 0; j < T; ++j) {
+      const __m512i y = _mm512_broadcast_i64x4(load256(a[j][b].qs));
+      const __m512i y01 = pair<0, 1>(y), y23 = pair<2, 3>(y), y45 = pair<4, 5>(y), y67 = pair<6, 7>(y);
+      const __m512i off = _mm512_maskz_set1_epi32(0x00FF, -ysum128[(t0 + j) * nb + b]);
+      const __m256 dyv = _mm256_set1_ps(dy[(t0 + j) * nb + b]);
+      for (int r = 0; r < G; ++r) {
+        const __m512i s0 = dp(dp(off, u[r][0], y01), u[r][2], y45);
+        const __m512i s1 = dp(dp(_mm512_setzero_si512(), u[r][1], y23), u[r][3], y67);
+        const __m256i isum = fold(_mm512_add_epi32(s0, s1));
+        acc[r][j] = _mm256_fmadd_ps(_mm256_mul_ps(dw[r], dyv), _mm256_cvtepi32_ps(isum), acc[r][j]);
+      }
+    }
+  }
+  x8::store_groups(g, grp, t0, acc);
+}
+
+// 8 bytes (one sub-block's row scales) as int32 in both halves.
+UMA_TARGET_ZMM inline __m512i scales_u8(const uint8_t* p) {
+  int64_t v;
+  std::memcpy(&v, p, 8);
+  return _mm512_cvtepu8_epi32(_mm_set1_epi64x(v));
+}
+
+// Q4_Kx8, T tokens against one group: per 64-element chunk c its 4 zmm of weight bytes give the
+// low-nibble sub-block 2c and the high-nibble sub-block 2c + 1 (8 vectors shared by the tokens);
+// both halves of a token's chain belong to one sub-block, so the row scales (duplicated into
+// both halves) apply before the per-block fold. Mins and scales as in the VNNI kernel.
+template <int T>
+UMA_TARGET_ZMM void q4_k_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* pairs) {
+  const BlockQ4_Kx8* w[1];
+  x8::group_ptrs(g, grp, w);
+  const BlockQ8_K* a[T];
+  x8::act_ptrs(g, t0, a);
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  __m256 acc[1][T];
+  x8::zero_acc(acc);
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ4_Kx8& x = w[0][b];
+    __m512i isum[T];
+    for (int j = 0; j < T; ++j) isum[j] = _mm512_setzero_si512();
+    for (int c = 0; c < 4; ++c) {
+      __m512i lo[4], hi[4];
+      for (int k = 0; k < 4; ++k) {
+        const __m512i raw = load512(x.qs + 256 * c + 64 * k);
+        lo[k] = _mm512_and_si512(raw, m4);
+        hi[k] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
+      }
+      const __m512i sc_lo = scales_u8(x.scales[2 * c]), sc_hi = scales_u8(x.scales[2 * c + 1]);
+      for (int j = 0; j < T; ++j) {
+        const int8_t* y = a[j][b].qs + 64 * c;
+        const __m512i yl = _mm512_broadcast_i64x4(load256(y)), yh = _mm512_broadcast_i64x4(load256(y + 32));
+        __m512i sl = dp(_mm512_setzero_si512(), lo[0], pair<0, 1>(yl));
+        __m512i sh = dp(_mm512_setzero_si512(), hi[0], pair<0, 1>(yh));
+        sl = dp(sl, lo[1], pair<2, 3>(yl));
+        sh = dp(sh, hi[1], pair<2, 3>(yh));
+        sl = dp(sl, lo[2], pair<4, 5>(yl));
+        sh = dp(sh, hi[2], pair<4, 5>(yh));
+        sl = dp(sl, lo[3], pair<6, 7>(yl));
+        sh = dp(sh, hi[3], pair<6, 7>(yh));
+        isum[j] = _mm512_add_epi32(isum[j], _mm512_add_epi32(_mm512_mullo_epi32(sl, sc_lo), _mm512_mullo_epi32(sh, sc_hi)));
+      }
+    }
+    __m256i s[T];
+    for (int j = 0; j < T; ++j) s[j] = fold(isum[j]);
+    x8::q4k_x8_finish<T>(x, a, b, nb, t0, pairs, s, acc[0]);
+  }
+  x8::store_groups(g, grp, t0, acc);
+}
+
 constexpr int64_t kTT = 4;  // tokens per tile; fewer left over go to the VNNI kernel
 
 }  // namespace
@@ -112,30 +202,61 @@ bool cpu_prefers() {
   return cpu_supported() && amd;
 }
 
-void gemm_q4_0_x8(const GemmArgs& g) {
-  if (g.nt < kTT) return vnni::gemm_q4_0_x8(g);
-  const int64_t nb = g.n / kQK4_0, ng = g.nr / 8;
-  thread_local std::vector<int32_t> ysum8;
-  thread_local std::vector<float> dy;
-  x8::q8_0_block_sums(g, nb, 8, ysum8);
-  q8_0_scales(g, nb, dy);
-  // Tokens in blocks whose activations stay in L2 while the weights stream by, as in x8::drive_x8.
+// Tokens in blocks whose activations stay in L2 while the weights stream by (as x8::drive_x8):
+// tiles of kTT tokens x G groups (tile(grp, t, groups)), the last 1-3 tokens of a block to the
+// VNNI kernel `rest`.
+template <int G, class Tile>
+UMA_TARGET_ZMM void drive(const GemmArgs& g, GemmFn rest_fn, Tile tile) {
+  const int64_t ng = g.nr / 8;
   for (int64_t tb = 0; tb < g.nt; tb += x8::kTokBlock) {
     const int64_t te = std::min(g.nt, tb + x8::kTokBlock);
     const int64_t t4 = tb + (te - tb) / kTT * kTT;
     int64_t grp = 0;
-    for (; grp + 2 <= ng; grp += 2)
-      for (int64_t t = tb; t < t4; t += kTT) q4_0_tile<kTT, 2>(g, grp, t, nb, ysum8.data(), dy.data());
+    if constexpr (G == 2)
+      for (; grp + 2 <= ng; grp += 2)
+        for (int64_t t = tb; t < t4; t += kTT) tile.template operator()<2>(grp, t);
     for (; grp < ng; ++grp)
-      for (int64_t t = tb; t < t4; t += kTT) q4_0_tile<kTT, 1>(g, grp, t, nb, ysum8.data(), dy.data());
-    if (te > t4) {  // the last 1-3 tokens of the block
+      for (int64_t t = tb; t < t4; t += kTT) tile.template operator()<1>(grp, t);
+    if (te > t4) {
       GemmArgs rest = g;
       rest.a = g.a + (size_t)t4 * g.a_stride;
       rest.nt = te - t4;
       rest.out = g.out + (size_t)t4 * g.ldo;
-      vnni::gemm_q4_0_x8(rest);
+      rest_fn(rest);
     }
   }
+}
+
+void gemm_q4_0_x8(const GemmArgs& g) {
+  if (g.nt < kTT) return vnni::gemm_q4_0_x8(g);
+  const int64_t nb = g.n / kQK4_0;
+  thread_local std::vector<int32_t> ysum8;
+  thread_local std::vector<float> dy;
+  x8::q8_0_block_sums(g, nb, 8, ysum8);
+  q8_0_scales(g, nb, dy);
+  drive<2>(g, vnni::gemm_q4_0_x8, [&]<int G>(int64_t grp, int64_t t) {
+    q4_0_tile<kTT, G>(g, grp, t, nb, ysum8.data(), dy.data());
+  });
+}
+
+void gemm_q8_0_x8(const GemmArgs& g) {
+  if (g.nt < kTT) return vnni::gemm_q8_0_x8(g);
+  const int64_t nb = g.n / kQK8_0;
+  thread_local std::vector<int32_t> ysum128;
+  thread_local std::vector<float> dy;
+  x8::q8_0_block_sums(g, nb, 128, ysum128);
+  q8_0_scales(g, nb, dy);
+  drive<2>(g, vnni::gemm_q8_0_x8, [&]<int G>(int64_t grp, int64_t t) {
+    q8_0_tile<kTT, G>(g, grp, t, nb, ysum128.data(), dy.data());
+  });
+}
+
+void gemm_q4_k_x8(const GemmArgs& g) {
+  if (g.nt < kTT) return vnni::gemm_q4_k_x8(g);
+  const int64_t nb = g.n / kQK_K;
+  thread_local std::vector<int32_t> pairs;
+  x8::q8_k_min_pairs(g, nb, pairs);
+  drive<1>(g, vnni::gemm_q4_k_x8, [&]<int G>(int64_t grp, int64_t t) { q4_k_tile<kTT>(g, grp, t, nb, pairs.data()); });
 }
 
 }  // namespace uma::quant::zmm
@@ -146,6 +267,8 @@ namespace uma::quant::zmm {
 bool cpu_supported() { return false; }
 bool cpu_prefers() { return false; }
 void gemm_q4_0_x8(const GemmArgs&) {}
+void gemm_q4_k_x8(const GemmArgs&) {}
+void gemm_q8_0_x8(const GemmArgs&) {}
 }  // namespace uma::quant::zmm
 
 #endif

@@ -13,6 +13,8 @@ bool cpu_supported();
 // these first then, otherwise after the VNNI ones (still run by the tests).
 bool cpu_prefers();
 
-void gemm_q4_0_x8(const GemmArgs& g);  // repack.h layout, as vnni::gemm_q4_0_x8
+void gemm_q4_0_x8(const GemmArgs& g);  // repack.h layouts, as the vnni:: ones
+void gemm_q4_k_x8(const GemmArgs& g);
+void gemm_q8_0_x8(const GemmArgs& g);
 
 }  // namespace uma::quant::zmm

@@ -175,15 +175,20 @@ std::vector<std::pair<const char*, GemmFn>> gemm_x8_fns(DType t) {
   std::vector<std::pair<const char*, GemmFn>> fns;
   static const bool has_zmm = zmm::cpu_supported(), zmm_first = zmm::cpu_prefers();
   static const bool has_vnni = vnni::cpu_supported(), has_avx2 = avx2::cpu_supported();
-  // 512-bit prefill tiles (Q4_0): first where measured faster, else after the VNNI kernels.
-  if (has_zmm && zmm_first && t == DType::Q4_0) fns.push_back({"avx512", zmm::gemm_q4_0_x8});
+  // 512-bit prefill tiles: first where measured faster, else after the VNNI kernels.
+  auto add_zmm = [&] {
+    if (t == DType::Q4_0) fns.push_back({"avx512", zmm::gemm_q4_0_x8});
+    if (t == DType::Q4_K) fns.push_back({"avx512", zmm::gemm_q4_k_x8});
+    if (t == DType::Q8_0) fns.push_back({"avx512", zmm::gemm_q8_0_x8});
+  };
+  if (has_zmm && zmm_first) add_zmm();
   if (has_vnni) {
     if (t == DType::Q4_0) fns.push_back({"vnni", vnni::gemm_q4_0_x8});
     if (t == DType::Q4_K) fns.push_back({"vnni", vnni::gemm_q4_k_x8});
     if (t == DType::Q8_0) fns.push_back({"vnni", vnni::gemm_q8_0_x8});
     if (t == DType::Q6_K) fns.push_back({"vnni", vnni::gemm_q6_k_x8});
   }
-  if (has_zmm && !zmm_first && t == DType::Q4_0) fns.push_back({"avx512", zmm::gemm_q4_0_x8});
+  if (has_zmm && !zmm_first) add_zmm();
   if (has_avx2) {
     if (t == DType::Q4_0) fns.push_back({"avx2", avx2::gemm_q4_0_x8});
     if (t == DType::Q4_K) fns.push_back({"avx2", avx2::gemm_q4_k_x8});
