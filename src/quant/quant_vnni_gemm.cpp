@@ -186,18 +186,6 @@ UMA_TARGET_VNNI inline void q6k_unpack4(const BlockQ6_Kx8& x, int p, int u, __m2
   v[3] = nibble_select(_mm256_srli_epi16(l1, 4), _mm256_srli_epi16(hb, 2));    // h bits 6-7
 }
 
-// Per token, block and 16-element sub-block: -32 * the activation's sub-block sum, the offset of
-// the unsigned quants (q + 32). Each sub-block's vpdpbusd chain starts from it, so the offset
-// costs no instruction in the kernel (AVX2 spends 8 madds per block on it).
-inline void q8_k_offsets32(const GemmArgs& g, int64_t nb, std::vector<int32_t>& out) {
-  out.resize((size_t)(g.nt * nb * 16));
-  for (int64_t t = 0; t < g.nt; ++t) {
-    const auto* a = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)t * g.a_stride);
-    for (int64_t b = 0; b < nb; ++b)
-      for (int sb = 0; sb < 16; ++sb) out[(size_t)((t * nb + b) * 16 + sb)] = -32 * a[b].bsums[sb];
-  }
-}
-
 // Sub-block sb's 8 signed row scales as int32 lanes.
 UMA_TARGET_VNNI inline __m256i q6k_scales32(const BlockQ6_Kx8& x, int sb) {
   return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.scales[sb])));
@@ -307,7 +295,7 @@ void gemm_q4_k_x8(const GemmArgs& g) {
 void gemm_q6_k_x8(const GemmArgs& g) {
   const int64_t nb = g.n / kQK_K;
   thread_local std::vector<int32_t> off;
-  q8_k_offsets32(g, nb, off);
+  x8::q8_k_offsets32(g, nb, off);
   x8::drive_x8<Q6_Kx8Tiles>(g, nb, off.data());
 }
 

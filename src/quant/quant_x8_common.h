@@ -110,6 +110,18 @@ inline void q8_k_min_pairs(const GemmArgs& g, int64_t nb, std::vector<int32_t>& 
   }
 }
 
+// Per token, block and 16-element sub-block: -32 * the activation's sub-block sum, the offset of
+// the unsigned quants (q + 32). Each sub-block's vpdpbusd chain starts from it, so the offset
+// costs no instruction in the VNNI and 512-bit kernels (AVX2 spends 8 madds per block on it).
+inline void q8_k_offsets32(const GemmArgs& g, int64_t nb, std::vector<int32_t>& out) {
+  out.resize((size_t)(g.nt * nb * 16));
+  for (int64_t t = 0; t < g.nt; ++t) {
+    const auto* a = reinterpret_cast<const BlockQ8_K*>(g.a + (size_t)t * g.a_stride);
+    for (int64_t b = 0; b < nb; ++b)
+      for (int sb = 0; sb < 16; ++sb) out[(size_t)((t * nb + b) * 16 + sb)] = -32 * a[b].bsums[sb];
+  }
+}
+
 // The interleaved K-quant layouts keep one byte per row and sub-block ([sub-block][row], repack.h);
 // madd wants them as int16 in the 32-bit lane of their row. A 16-byte load broadcast to both
 // 128-bit halves holds two sub-blocks, and one pshufb spreads rows 0-3 over the low half and 4-7

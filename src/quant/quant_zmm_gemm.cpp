@@ -1,4 +1,4 @@
-// Prefill tiles for the x8 layouts on 512-bit vectors (Q4_0, Q4_K, Q8_0): each zmm holds two
+// Prefill tiles for the x8 layouts on 512-bit vectors (Q4_0, Q4_K, Q8_0, Q6_K): each zmm holds two
 // adjacent 32-byte chunks of one 8-row group, so the unpacked weights of a block take half the
 // registers and a token meets them in half the vpdpbusd. The two halves want different
 // activation dwords: one broadcast of the token's 32 bytes and one vpermd per chunk pair place
@@ -6,8 +6,8 @@
 // (after the row scales where a K-quant has them), so block sums and float results are exactly
 // the VNNI kernels' (quant_vnni_gemm.cpp). Decode (1-3 tokens) stays on the VNNI kernels: a
 // 512-bit variant was measured there and not kept (docs/decisions.md #9), the weight stream and
-// not the instruction count limits it. Q6_K (prefill only meets it in the output matrix, for the
-// last token) has none.
+// not the instruction count limits it. Q6_K's 6-bit unpack shrinks too: 16-bit variable shifts
+// give both halves their different moves.
 //
 // Measured on the 2026-12-02 AMD Zen 5 VM, where pp512 of the 1B shape with the 256-bit tiles
 // was 1.07x llama.cpp for Q4_0 (1.64x / 1.80x for Q4_K_M / Q8_0, bench/compare.sh).
@@ -189,6 +189,72 @@ UMA_TARGET_ZMM void q4_k_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_
   x8::store_groups(g, grp, t0, acc);
 }
 
+UMA_TARGET_ZMM inline __m512i scales_s8(const int8_t* p) {
+  int64_t v;
+  std::memcpy(&v, p, 8);
+  return _mm512_cvtepi8_epi32(_mm_set1_epi64x(v));
+}
+
+// Q6_Kx8's unpack (the VNNI kernel's q6k_unpack4) on a zmm: the two ql vectors of chunk pair u
+// side by side (L = [l0 | l1]) against the 2-bit plane in both halves; the left moves of the
+// high bits differ per half (v0: ha << 4, v2: ha; v1: hb << 2, v3: hb >> 2), so they are
+// variable 16-bit shifts by 4 | 0 (hb first moved down by 2: (hb >> 2) << 4 == hb << 2 on the
+// bits the select keeps). Out: [v0 | v2] and [v1 | v3].
+UMA_TARGET_ZMM inline __m512i nibble_select(__m512i lo_src, __m512i hi_src) {
+  return _mm512_ternarylogic_epi32(lo_src, hi_src, _mm512_set1_epi8(0x0F), 0xE4);
+}
+UMA_TARGET_ZMM inline void q6k_unpack_pair(const BlockQ6_Kx8& x, int p, int u, __m512i& v02, __m512i& v13) {
+  const __m512i sh = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_setzero_si256(), 1);
+  const __m512i h = _mm512_broadcast_i64x4(load256(x.qh + 32 * (4 * p + u)));
+  const __m512i l = load512(x.ql + 32 * (8 * p + 2 * u));
+  const __m512i ha = _mm512_and_si512(h, _mm512_set1_epi8(0x33));
+  const __m512i hb = _mm512_srli_epi16(_mm512_and_si512(h, _mm512_set1_epi8((char)0xCC)), 2);
+  v02 = nibble_select(l, _mm512_sllv_epi16(ha, sh));
+  v13 = nibble_select(_mm512_srli_epi16(l, 4), _mm512_sllv_epi16(hb, sh));
+}
+
+// Q6_Kx8, T tokens against one group: per quarter p and half hw, sub-block 4p + hw takes
+// [v0 | v2] of chunk pairs 2hw and 2hw + 1 (activation dwords 0, 1 and 2, 3 of y = qs + 64p +
+// 16hw), sub-block 4p + 2 + hw their [v1 | v3] (dwords 8, 9 and 10, 11); the -32·bsum offsets
+// (x8::q8_k_offsets32) start the chains' low halves, the row scales apply before the fold.
+template <int T>
+UMA_TARGET_ZMM void q6_k_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* off) {
+  const BlockQ6_Kx8* w[1];
+  x8::group_ptrs(g, grp, w);
+  const BlockQ8_K* a[T];
+  x8::act_ptrs(g, t0, a);
+  __m256 acc[1][T];
+  x8::zero_acc(acc);
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ6_Kx8& x = w[0][b];
+    __m512i isum[T];
+    for (int j = 0; j < T; ++j) isum[j] = _mm512_setzero_si512();
+    for (int p = 0; p < 4; ++p)
+      for (int hw = 0; hw < 2; ++hw) {
+        __m512i a02, a13, b02, b13;
+        q6k_unpack_pair(x, p, 2 * hw, a02, a13);
+        q6k_unpack_pair(x, p, 2 * hw + 1, b02, b13);
+        const int slo = 4 * p + hw, shi = 4 * p + 2 + hw;
+        const __m512i sclo = scales_s8(x.scales[slo]), schi = scales_s8(x.scales[shi]);
+        for (int j = 0; j < T; ++j) {
+          // 64 activation bytes from y: dwords 0-3 and 8-11 are used (the read stays inside the
+          // BlockQ8_K: qs is followed by bsums).
+          const __m512i y = load512(a[j][b].qs + 64 * p + 16 * hw);
+          const int32_t* o = off + ((t0 + j) * nb + b) * 16;
+          __m512i lo = dp(_mm512_maskz_set1_epi32(0x00FF, o[slo]), a02, pair<0, 1>(y));
+          __m512i hi = dp(_mm512_maskz_set1_epi32(0x00FF, o[shi]), a13, pair<8, 9>(y));
+          lo = dp(lo, b02, pair<2, 3>(y));
+          hi = dp(hi, b13, pair<10, 11>(y));
+          isum[j] = _mm512_add_epi32(isum[j], _mm512_add_epi32(_mm512_mullo_epi32(lo, sclo), _mm512_mullo_epi32(hi, schi)));
+        }
+      }
+    const __m256 d = _mm256_cvtph_ps(load128(x.d));
+    for (int j = 0; j < T; ++j)
+      acc[0][j] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(a[j][b].d)), _mm256_cvtepi32_ps(fold(isum[j])), acc[0][j]);
+  }
+  x8::store_groups(g, grp, t0, acc);
+}
+
 constexpr int64_t kTT = 4;  // tokens per tile; fewer left over go to the VNNI kernel
 
 }  // namespace
@@ -259,6 +325,14 @@ void gemm_q4_k_x8(const GemmArgs& g) {
   drive<1>(g, vnni::gemm_q4_k_x8, [&]<int G>(int64_t grp, int64_t t) { q4_k_tile<kTT>(g, grp, t, nb, pairs.data()); });
 }
 
+void gemm_q6_k_x8(const GemmArgs& g) {
+  if (g.nt < kTT) return vnni::gemm_q6_k_x8(g);
+  const int64_t nb = g.n / kQK_K;
+  thread_local std::vector<int32_t> off;
+  x8::q8_k_offsets32(g, nb, off);
+  drive<1>(g, vnni::gemm_q6_k_x8, [&]<int G>(int64_t grp, int64_t t) { q6_k_tile<kTT>(g, grp, t, nb, off.data()); });
+}
+
 }  // namespace uma::quant::zmm
 
 #else  // not x86: never called (cpu_supported() is false)
@@ -269,6 +343,7 @@ bool cpu_prefers() { return false; }
 void gemm_q4_0_x8(const GemmArgs&) {}
 void gemm_q4_k_x8(const GemmArgs&) {}
 void gemm_q8_0_x8(const GemmArgs&) {}
+void gemm_q6_k_x8(const GemmArgs&) {}
 }  // namespace uma::quant::zmm
 
 #endif

@@ -16,5 +16,6 @@ bool cpu_prefers();
 void gemm_q4_0_x8(const GemmArgs& g);  // repack.h layouts, as the vnni:: ones
 void gemm_q4_k_x8(const GemmArgs& g);
 void gemm_q8_0_x8(const GemmArgs& g);
+void gemm_q6_k_x8(const GemmArgs& g);
 
 }  // namespace uma::quant::zmm

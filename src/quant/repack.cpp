@@ -180,6 +180,7 @@ std::vector<std::pair<const char*, GemmFn>> gemm_x8_fns(DType t) {
     if (t == DType::Q4_0) fns.push_back({"avx512", zmm::gemm_q4_0_x8});
     if (t == DType::Q4_K) fns.push_back({"avx512", zmm::gemm_q4_k_x8});
     if (t == DType::Q8_0) fns.push_back({"avx512", zmm::gemm_q8_0_x8});
+    if (t == DType::Q6_K) fns.push_back({"avx512", zmm::gemm_q6_k_x8});
   };
   if (has_zmm && zmm_first) add_zmm();
   if (has_vnni) {
