@@ -293,27 +293,29 @@ UMA_TARGET_ZMM void drive(const GemmArgs& g, GemmFn rest_fn, Tile tile) {
   }
 }
 
-void gemm_q4_0_x8(const GemmArgs& g) {
-  if (g.nt < kTT) return vnni::gemm_q4_0_x8(g);
-  const int64_t nb = g.n / kQK4_0;
-  thread_local std::vector<int32_t> ysum8;
+// Q4_0 and Q8_0 weights both meet Q8_0 activations, with a Factor * sum(y) offset per block
+// (Q4_0's -8: 8, Q8_0's +128: 128) and the block scales as floats.
+template <int32_t Factor, class Tile>
+UMA_TARGET_ZMM void gemm_q8_0_act(const GemmArgs& g, GemmFn vnni_fn, Tile tile) {
+  static_assert(kQK4_0 == kQK8_0);
+  if (g.nt < kTT) return vnni_fn(g);
+  const int64_t nb = g.n / kQK8_0;
+  thread_local std::vector<int32_t> ysum;
   thread_local std::vector<float> dy;
-  x8::q8_0_block_sums(g, nb, 8, ysum8);
+  x8::q8_0_block_sums(g, nb, Factor, ysum);
   q8_0_scales(g, nb, dy);
-  drive<2>(g, vnni::gemm_q4_0_x8, [&]<int G>(int64_t grp, int64_t t) {
-    q4_0_tile<kTT, G>(g, grp, t, nb, ysum8.data(), dy.data());
+  drive<2>(g, vnni_fn, [&]<int G>(int64_t grp, int64_t t) { tile.template operator()<G>(grp, t, nb, ysum.data(), dy.data()); });
+}
+
+void gemm_q4_0_x8(const GemmArgs& g) {
+  gemm_q8_0_act<8>(g, vnni::gemm_q4_0_x8, [&]<int G>(int64_t grp, int64_t t, int64_t nb, const int32_t* ys, const float* dy) {
+    q4_0_tile<kTT, G>(g, grp, t, nb, ys, dy);
   });
 }
 
 void gemm_q8_0_x8(const GemmArgs& g) {
-  if (g.nt < kTT) return vnni::gemm_q8_0_x8(g);
-  const int64_t nb = g.n / kQK8_0;
-  thread_local std::vector<int32_t> ysum128;
-  thread_local std::vector<float> dy;
-  x8::q8_0_block_sums(g, nb, 128, ysum128);
-  q8_0_scales(g, nb, dy);
-  drive<2>(g, vnni::gemm_q8_0_x8, [&]<int G>(int64_t grp, int64_t t) {
-    q8_0_tile<kTT, G>(g, grp, t, nb, ysum128.data(), dy.data());
+  gemm_q8_0_act<128>(g, vnni::gemm_q8_0_x8, [&]<int G>(int64_t grp, int64_t t, int64_t nb, const int32_t* ys, const float* dy) {
+    q8_0_tile<kTT, G>(g, grp, t, nb, ys, dy);
   });
 }
 
