@@ -38,9 +38,11 @@ void BM_attend_f16(benchmark::State& state, bool ref) {
       float* scr = sc.data() + (size_t)(ith * group * depth);
       float* o = out.data() + (size_t)(ith * group * hd);
       for (size_t g = b; g < e; g++) {
-        // kv_cache.h's layout: per block and KV head, K as [head_dim][position], V as [position][head_dim].
-        const uma::kernels::KvView kv{kb + g * bs * hd * 2, vb + g * bs * hd * 2, table.data(), bs,
-                                      (size_t)(bs * row) * 2, 2, (size_t)bs * 2, (size_t)hd * 2};
+        // kv_cache.h's layout: per KV head its blocks one after another, in each K as
+        // [head_dim][position] and V as [position][head_dim].
+        const size_t piece = (size_t)(bs * hd) * 2;
+        const uma::kernels::KvView kv{kb + g * (size_t)nblk * piece, vb + g * (size_t)nblk * piece, table.data(), bs,
+                                      piece, 2, (size_t)bs * 2, (size_t)hd * 2};
         (ref ? uma::kernels::attend_f16_ref : uma::kernels::attend_f16)(q.data(), hd, (int)group, hd, scale, kv, depth,
                                                                         scr, depth, o, hd);
       }

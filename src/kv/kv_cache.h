@@ -1,10 +1,12 @@
 // Paged KV cache shared by all sequences: a pool of fixed-size blocks (block_size positions each,
 // every layer), and per sequence a block table mapping position -> block. Keys and values are
 // stored as f32 or f16 (f16 halves the memory, as llama.cpp's default).
-// Storage per layer: V as [n_blocks, n_head_kv, block_size, head_dim], K transposed inside each
-// block and head as [n_blocks, n_head_kv, head_dim, block_size]: each KV head's part of a block is
+// Storage per layer: V as [n_head_kv, n_blocks, block_size, head_dim], K transposed inside each
+// block as [n_head_kv, n_blocks, head_dim, block_size]: each KV head's part of a block is
 // contiguous, so attention (one KV head at a time) reads whole cache lines and pages in order,
-// and K's positions side by side make 8 scores one vector without reductions (decision 8).
+// and K's positions side by side make 8 scores one vector without reductions (decision 8). The
+// head is outermost, so a sequence whose blocks were taken in order (the pool hands out 0, 1, …)
+// has each head's whole history in one run of memory that the hardware prefetcher follows.
 // The pool lives in huge pages (core/huge_buffer.h) and is touched at creation, so its memory is
 // committed up front (a pool that does not fit fails at load, not mid-generation).
 #pragma once
@@ -55,11 +57,12 @@ class KvCache {
   size_t k_pos_stride() const { return elem_; }
   size_t k_dim_stride() const { return (size_t)block_size_ * elem_; }
   size_t v_pos_stride() const { return (size_t)head_dim_ * elem_; }
-  size_t block_bytes() const { return (size_t)(n_head_kv_ * block_size_ * head_dim_) * elem_; }
+  // Bytes between consecutive pool blocks of one layer and KV head (one head's part of a block).
+  size_t block_bytes() const { return (size_t)(block_size_ * head_dim_) * elem_; }
 
  private:
   size_t head_offset(int64_t il, int64_t h) const {
-    return (size_t)il * (size_t)n_blocks_ * block_bytes() + (size_t)(h * block_size_ * head_dim_) * elem_;
+    return (size_t)(il * n_head_kv_ + h) * (size_t)n_blocks_ * block_bytes();
   }
   DType type_ = DType::F16;
   int64_t n_layer_ = 0, n_head_kv_ = 0, head_dim_ = 0, n_blocks_ = 0, block_size_ = kDefaultBlockSize;
