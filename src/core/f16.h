@@ -71,4 +71,8 @@ inline uint16_t f32_to_bf16(float f) {
   return (uint16_t)((u + (0x7fff + ((u >> 16) & 1))) >> 16);
 }
 
+// y[i] = f32_to_f16(x[i]) for i < n, with F16C on x86 CPUs that have it (the same bits, faster:
+// the KV cache converts every stored K and V row). In f16_rows.cpp.
+void f32_to_f16_rows(const float* x, uint16_t* y, int64_t n);
+
 }  // namespace uma

@@ -37,6 +37,7 @@ Result<KvCache> KvCache::create(int64_t n_layer, int64_t n_head_kv, int64_t head
   std::memset(c.k_.data(), 0, half);  // commit the pool now (see kv_cache.h)
   std::memset(c.v_.data(), 0, half);
   c.tables_.resize((size_t)n_seq);
+  c.k16_.resize((size_t)head_dim);
   c.free_.reserve((size_t)n_blocks);
   for (int64_t b = n_blocks - 1; b >= 0; b--) c.free_.push_back((int32_t)b);  // pop gives 0, 1, ...
   return c;
@@ -72,6 +73,7 @@ void KvCache::store(int64_t il, int32_t seq, int64_t pos, const float* k, const 
   const int64_t block = tables_[(size_t)seq][(size_t)(pos / block_size_)];
   const int64_t i = pos % block_size_;
   const size_t at = (size_t)block * block_bytes();
+  uint16_t* k16 = k16_.data();
   for (int64_t h = 0; h < n_head_kv_; h++) {
     uint8_t* kd = k_.data() + head_offset(il, h) + at + (size_t)i * k_pos_stride();  // dim c at c * k_dim_stride()
     uint8_t* vd = v_.data() + head_offset(il, h) + at + (size_t)i * v_pos_stride();
@@ -82,12 +84,9 @@ void KvCache::store(int64_t il, int32_t seq, int64_t pos, const float* k, const 
       std::memcpy(vd, vh, (size_t)head_dim_ * 4);
       continue;
     }
-    auto* v16 = reinterpret_cast<uint16_t*>(vd);
-    for (int64_t c = 0; c < head_dim_; c++) {
-      const uint16_t kc = f32_to_f16(kh[c]);
-      std::memcpy(kd + (size_t)c * k_dim_stride(), &kc, 2);
-      v16[c] = f32_to_f16(vh[c]);
-    }
+    f32_to_f16_rows(vh, reinterpret_cast<uint16_t*>(vd), head_dim_);  // V rows are contiguous
+    f32_to_f16_rows(kh, k16, head_dim_);                         // K goes out a dim at a time
+    for (int64_t c = 0; c < head_dim_; c++) std::memcpy(kd + (size_t)c * k_dim_stride(), k16 + c, 2);
   }
 }
 

@@ -70,6 +70,7 @@ class KvCache {
   HugeBuffer k_, v_;
   std::vector<std::vector<int32_t>> tables_;  // per sequence: block ids in position order
   std::vector<int32_t> free_;                 // free block ids (a stack)
+  std::vector<uint16_t> k16_;                 // store(): one K head converted, before its strided writes
 };
 
 }  // namespace uma

@@ -191,8 +191,8 @@ UMA_TARGET_AVX2 inline float hmax8(__m256 a) {
 // maximum), the exponentials and their sum, then Σ p·V with p = f16(e / Σe) formed block by block
 // (the same operations, in the same order, as softmax() then round_f16(), so results equal the
 // plain sequence). Each block's piece of the head (4 KiB for 32 positions of 64 f16) is reached
-// through the table, so the hardware prefetcher cannot follow; the loops prefetch the piece
-// kAheadBlocks ahead in the order the passes read them (all K, then all V), one line in each
+// through the table; the pieces are usually one run (kv_cache.h), but nothing promises it, so
+// the loops prefetch the piece kAheadBlocks ahead in the order the passes read them (all K, then all V), one line in each
 // of the first half of the inner iterations, so that misses stay spread out instead of arriving as a burst per block.
 UMA_TARGET_AVX2 void attend_slice(const float* q, int64_t q_stride, int group, int64_t hd, float scale,
                                   const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {

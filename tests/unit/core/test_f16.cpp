@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "core/f16.h"
 
@@ -39,4 +40,30 @@ TEST(BF16, RoundTripAndRounding) {
   // 1 + 2^-8 is halfway between bf16 1.0 and 1 + 2^-7: ties to even.
   EXPECT_EQ(f32_to_bf16(1.0f + std::ldexp(1.0f, -8)), 0x3f80);
   EXPECT_EQ(f32_to_bf16(1.0f + 3 * std::ldexp(1.0f, -8)), 0x3f82);
+}
+
+// The row conversion (F16C where present) gives the scalar conversion's bits for every kind of
+// value: ties, subnormals, overflow, infinities, NaN; n not a multiple of 8 covers the tail.
+TEST(F16, RowConversionMatchesScalar) {
+  std::vector<float> x;
+  for (uint32_t h = 0; h < 0x10000; h += 7) {
+    const float f = f16_to_f32((uint16_t)h);
+    x.push_back(f);
+    x.push_back(std::nextafter(f, INFINITY));
+    x.push_back(f * (1.0f + std::ldexp(1.0f, -11)));  // halfway cases and their neighbours
+  }
+  for (float f : {65519.0f, 65520.0f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN, std::ldexp(1.0f, -25),
+                  std::ldexp(1.5f, -25), 1e-30f, -0.0f})
+    x.push_back(f);
+  x.push_back(0.5f);  // make the size odd
+  ASSERT_NE(x.size() % 8, 0u);
+  std::vector<uint16_t> y(x.size());
+  f32_to_f16_rows(x.data(), y.data(), (int64_t)x.size());
+  for (size_t i = 0; i < x.size(); i++) {
+    if (std::isnan(x[i])) {
+      EXPECT_TRUE(std::isnan(f16_to_f32(y[i]))) << i;
+      continue;
+    }
+    EXPECT_EQ(y[i], f32_to_f16(x[i])) << "x = " << x[i];
+  }
 }
