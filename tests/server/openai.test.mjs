@@ -152,9 +152,11 @@ test('error cases are 400s with OpenAI error objects', async () => {
 });
 
 test('queue full: 503 with Retry-After while others wait', async () => {
-  const busy = await startServer(['--parallel', '1', '--max-queue', '1']);
+  // The slot's request must outlast the checks: 260K parameters write 400 tokens in a fraction of
+  // a second, which a loaded machine let run out before the last check (seen). 8000 take seconds.
+  const busy = await startServer(['--parallel', '1', '--max-queue', '1', '-c', '8192']);
   try {
-    const long = { model: MODEL_NAME, prompt: 'Once upon a time', max_tokens: 400, ignore_eos: true, temperature: 1, stream: true };
+    const long = { model: MODEL_NAME, prompt: 'Once upon a time', max_tokens: 8000, ignore_eos: true, temperature: 1, stream: true };
     const c = new OpenAI({ baseURL: busy.url + '/v1', apiKey: 'x', maxRetries: 0, timeout: 20000 });
     const a = await c.completions.create(long);  // occupies the slot
     const b = await c.completions.create(long);  // waits in the queue
