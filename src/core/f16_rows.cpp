@@ -3,6 +3,7 @@
 #include "core/f16.h"
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -16,7 +17,13 @@ __attribute__((target("avx,f16c"))) int64_t f32_to_f16_f16c(const float* x, uint
     _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
   return i;
 }
-const bool kF16c = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+// clang's __builtin_cpu_supports has no "f16c": CPUID leaf 1, ECX bit 29.
+bool f16c_supported() {
+  __builtin_cpu_init();
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0 && __builtin_cpu_supports("avx");
+}
+const bool kF16c = f16c_supported();
 }  // namespace
 #endif
 
