@@ -4,7 +4,7 @@
 // activation dwords: one broadcast of the token's 32 bytes and one vpermd per chunk pair place
 // them, shared by the groups of a tile. The halves of each integer sum are folded once per block
 // (after the row scales where a K-quant has them), so block sums and float results are exactly
-// the VNNI kernels' (quant_vnni_gemm.cpp). Decode (1-3 tokens) stays on the VNNI kernels: a
+// the VNNI kernels' (quant_vnni_gemm.cpp), except Q4_0's, folded once per tile (see there). Decode (1-3 tokens) stays on the VNNI kernels: a
 // 512-bit variant was measured there and not kept (docs/decisions.md #9), the weight stream and
 // not the instruction count limits it. Q6_K's 6-bit unpack shrinks too: 16-bit variable shifts
 // give both halves their different moves.
@@ -62,7 +62,10 @@ inline void q8_0_scales(const GemmArgs& g, int64_t nb, std::vector<float>& out) 
 
 // T tokens from t0 against groups grp .. grp + G - 1. Nibbles shifted down once per block (low:
 // chunks 0-1 and 2-3, activation dwords 0-1 and 2-3; high: dwords 4-5 and 6-7); the -8 offset
-// (8 * sum(y), ysum8) starts the low chain's low half, so the fold adds it once.
+// (8 * sum(y), ysum8) starts the low chain's low half. Both halves of a zmm hold the same 8 rows
+// and one block has one scale per row, so the halves are scaled and accumulated as 16 floats and
+// folded once per tile, not once per block (2 of the ~10 operations per group, token and block;
+// float sums differ from the VNNI tiles' in the last bits).
 template <int T, int G>
 UMA_TARGET_ZMM void q4_0_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* ysum8,
                               const float* dy) {
@@ -71,11 +74,12 @@ UMA_TARGET_ZMM void q4_0_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_
   const BlockQ8_0* a[T];
   x8::act_ptrs(g, t0, a);
   const __m512i m4 = _mm512_set1_epi8(0x0F);
-  __m256 acc[G][T];
-  x8::zero_acc(acc);
+  __m512 acc[G][T];
+  for (int r = 0; r < G; ++r)
+    for (int j = 0; j < T; ++j) acc[r][j] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     __m512i lo01[G], lo23[G], hi01[G], hi23[G];
-    __m256 dw[G];
+    __m512 dw[G];
     for (int r = 0; r < G; ++r) {
       const BlockQ4_0x8& x = w[r][b];
       const __m512i raw0 = load512(x.qs), raw1 = load512(x.qs + 64);
@@ -83,22 +87,28 @@ UMA_TARGET_ZMM void q4_0_tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_
       lo23[r] = _mm512_and_si512(raw1, m4);
       hi01[r] = _mm512_and_si512(_mm512_srli_epi16(raw0, 4), m4);
       hi23[r] = _mm512_and_si512(_mm512_srli_epi16(raw1, 4), m4);
-      dw[r] = _mm256_cvtph_ps(load128(x.d));
+      dw[r] = _mm512_cvtph_ps(_mm256_broadcastsi128_si256(load128(x.d)));  // the 8 row scales, twice
     }
     for (int j = 0; j < T; ++j) {
       const __m512i y = _mm512_broadcast_i64x4(load256(a[j][b].qs));
       const __m512i y01 = pair<0, 1>(y), y23 = pair<2, 3>(y), y45 = pair<4, 5>(y), y67 = pair<6, 7>(y);
       const __m512i off = _mm512_maskz_set1_epi32(0x00FF, -ysum8[(t0 + j) * nb + b]);
-      const __m256 dyv = _mm256_set1_ps(dy[(t0 + j) * nb + b]);
+      const __m512 dyv = _mm512_set1_ps(dy[(t0 + j) * nb + b]);
       for (int r = 0; r < G; ++r) {
         const __m512i sl = dp(dp(off, lo01[r], y01), lo23[r], y23);
         const __m512i sh = dp(dp(_mm512_setzero_si512(), hi01[r], y45), hi23[r], y67);
-        const __m256i isum = fold(_mm512_add_epi32(sl, sh));
-        acc[r][j] = _mm256_fmadd_ps(_mm256_mul_ps(dw[r], dyv), _mm256_cvtepi32_ps(isum), acc[r][j]);
+        acc[r][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[r], dyv), _mm512_cvtepi32_ps(_mm512_add_epi32(sl, sh)), acc[r][j]);
       }
     }
   }
-  x8::store_groups(g, grp, t0, acc);
+  __m256 out[G][T];
+  for (int r = 0; r < G; ++r)
+    for (int j = 0; j < T; ++j) {  // (the zero-masking extracts: GCC 12's casts draw false -Wuninitialized)
+      const __m512d v = _mm512_castps_pd(acc[r][j]);
+      out[r][j] = _mm256_add_ps(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd((__mmask8)0xF, v, 0)),
+                                _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd((__mmask8)0xF, v, 1)));
+    }
+  x8::store_groups(g, grp, t0, out);
 }
 
 // Q8_0x8: the weights made unsigned (xor 0x80), chunks 2p, 2p + 1 per zmm against activation
