@@ -72,7 +72,11 @@ inline uint16_t f32_to_bf16(float f) {
 }
 
 // y[i] = f32_to_f16(x[i]) for i < n, with F16C on x86 CPUs that have it (the same bits, faster:
-// the KV cache converts every stored K and V row). In f16_rows.cpp.
+// the KV cache converts every stored K and V row, quantize to F16 every row). In f16_rows.cpp.
 void f32_to_f16_rows(const float* x, uint16_t* y, int64_t n);
+
+// Whether this CPU (x86) has F16C and AVX, read from CPUID (clang's __builtin_cpu_supports
+// knows no "f16c"); false elsewhere.
+bool cpu_has_f16c();
 
 }  // namespace uma

@@ -17,15 +17,20 @@ __attribute__((target("avx,f16c"))) int64_t f32_to_f16_f16c(const float* x, uint
     _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
   return i;
 }
-// clang's __builtin_cpu_supports has no "f16c": CPUID leaf 1, ECX bit 29.
-bool f16c_supported() {
-  __builtin_cpu_init();
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0 && __builtin_cpu_supports("avx");
-}
-const bool kF16c = f16c_supported();
+const bool kF16c = cpu_has_f16c();
 }  // namespace
 #endif
+
+bool cpu_has_f16c() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  // clang's __builtin_cpu_supports has no "f16c": CPUID leaf 1, ECX bit 29.
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0 && __builtin_cpu_supports("avx");
+#else
+  return false;
+#endif
+}
 
 void f32_to_f16_rows(const float* x, uint16_t* y, int64_t n) {
   int64_t i = 0;

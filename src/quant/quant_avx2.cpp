@@ -6,11 +6,11 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
-#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstring>
 
+#include "core/f16.h"
 #include "quant/quant_impl.h"
 
 #define UMA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -392,10 +392,7 @@ UMA_TARGET_AVX2 float vec_dot_q5_k_q8_k(int64_t n, const void* w, const void* a)
 
 bool cpu_supported() {
   __builtin_cpu_init();
-  // clang's __builtin_cpu_supports has no "f16c": read CPUID leaf 1, ECX bit 29 directly.
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
 }
 
 }  // namespace uma::quant::avx2

@@ -26,8 +26,7 @@ void quantize_f32(const float* src, void* dst, int64_t n) {
 }
 
 void quantize_f16(const float* src, void* dst, int64_t n) {
-  auto* h = static_cast<uint16_t*>(dst);
-  for (int64_t i = 0; i < n; ++i) h[i] = f32_to_f16(src[i]);
+  f32_to_f16_rows(src, static_cast<uint16_t*>(dst), n);
 }
 
 // Round to nearest even, NaN kept quiet: ggml_fp32_to_bf16_row_ref.

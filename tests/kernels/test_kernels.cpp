@@ -439,6 +439,56 @@ TEST(Kernels, AttentionOverKvCacheStore) {
   }
 }
 
+// Every (layer, KV head, sequence, position) of the pool has its own place: all of them are
+// stored first (two sequences taking blocks in turn, so their tables interleave; a head size of
+// 12 for the F16C tail), then each element is read back through the accessors the kernels use.
+// A layout whose regions overlapped would return the value stored last there instead.
+TEST(Kernels, KvCacheKeepsEveryLayerHeadAndSequenceApart) {
+  for (DType type : {DType::F16, DType::F32}) {
+    const int64_t n_layer = 3, n_head_kv = 2, hd = 12, bs = 4, n_blocks = 6;
+    auto made = KvCache::create(n_layer, n_head_kv, hd, n_blocks, /*n_seq=*/2, type, bs);
+    ASSERT_TRUE(made.ok());
+    KvCache kv = std::move(made).value();
+    EXPECT_EQ(kv.bytes(), KvCache::bytes_needed(n_layer, n_blocks * bs, n_head_kv * hd, type));
+    const int64_t len[2] = {10, 11};  // 3 blocks each: the pool's 6
+    for (int64_t n = 1; n <= 11; n++)
+      for (int32_t s = 0; s < 2; s++) ASSERT_TRUE(kv.reserve(s, std::min(n, len[s])).is_ok());
+    EXPECT_EQ(kv.table(0)[1], 2);  // taken in turn: seq 0 has blocks 0, 2, 4
+    const int64_t row = n_head_kv * hd;
+    auto value = [&](int64_t il, int32_t s, int64_t j, int64_t e, bool is_v) {  // exact in f16
+      return (float)((((il * 2 + s) * 16 + j) * row + e) % 1999) * (is_v ? -0.5f : 0.25f);
+    };
+    std::vector<float> k((size_t)row), v((size_t)row);
+    for (int64_t il = 0; il < n_layer; il++)
+      for (int32_t s = 0; s < 2; s++)
+        for (int64_t j = 0; j < len[s]; j++) {
+          for (int64_t e = 0; e < row; e++) k[(size_t)e] = value(il, s, j, e, false), v[(size_t)e] = value(il, s, j, e, true);
+          kv.store(il, s, j, k.data(), v.data());
+        }
+    auto read = [&](const uint8_t* p) {
+      if (type == DType::F32) {
+        float f;
+        std::memcpy(&f, p, 4);
+        return f;
+      }
+      uint16_t h;
+      std::memcpy(&h, p, 2);
+      return f16_to_f32(h);
+    };
+    for (int64_t il = 0; il < n_layer; il++)
+      for (int32_t s = 0; s < 2; s++)
+        for (int64_t j = 0; j < len[s]; j++)
+          for (int64_t h = 0; h < n_head_kv; h++)
+            for (int64_t c = 0; c < hd; c++) {
+              const size_t blk = (size_t)kv.table(s)[j / bs] * kv.block_bytes(), i = (size_t)(j % bs);
+              const uint8_t* kp = kv.k_head(il, h) + blk + i * kv.k_pos_stride() + (size_t)c * kv.k_dim_stride();
+              const uint8_t* vp = kv.v_head(il, h) + blk + i * kv.v_pos_stride() + (size_t)c * (type == DType::F32 ? 4 : 2);
+              ASSERT_EQ(read(kp), value(il, s, j, h * hd + c, false)) << "K layer " << il << " seq " << s << " pos " << j;
+              ASSERT_EQ(read(vp), value(il, s, j, h * hd + c, true)) << "V layer " << il << " seq " << s << " pos " << j;
+            }
+  }
+}
+
 // softmax and SwiGLU (AVX2 exp where present) against float64 math: within 1e-6 relative, exact
 // zeros far below the maximum, odd lengths for the scalar tail.
 TEST(Kernels, SoftmaxAndSwigluMatchDouble) {
