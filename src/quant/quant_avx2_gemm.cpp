@@ -617,21 +617,18 @@ UMA_TARGET_AVX2 inline void q6_k_x8_decode(const GemmArgs& g, int64_t grp, int64
 // The interleaved kernels behind one signature (ysum8: Q4_0's activation block sums, else null):
 // T tokens against G groups of 8 rows.
 struct Q4_0x8Tiles {
-  static constexpr int kDecodeGroups = 2;
   template <int T, int G>
   UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* ys) {
     q4_0_x8_tile<T, G>(g, grp, t0, nb, ys);
   }
 };
 struct Q4_Kx8Tiles {
-  static constexpr int kDecodeGroups = 1;  // measured: pairs lose here (more live registers per group)
   template <int T, int G>
   UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* ys) {
     q4_k_x8_tile<T, G>(g, grp, t0, nb, ys);
   }
 };
 struct Q6_Kx8Tiles {
-  static constexpr int kDecodeGroups = 1;  // measured with prefetching: pairs 31.7 vs 48.0 GMAC/s
   // The group the token tiles work on, unpacked by begin_group (one buffer per thread).
   static inline thread_local std::vector<Q6Bytes> unpacked;
   UMA_TARGET_AVX2 static void begin_group(const GemmArgs& g, int64_t grp, int64_t nb) {
@@ -649,7 +646,6 @@ struct Q6_Kx8Tiles {
   }
 };
 struct Q8_0x8Tiles {
-  static constexpr int kDecodeGroups = 2;
   template <int T, int G>
   UMA_TARGET_AVX2 static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t*) {
     q8_0_x8_tile<T, G>(g, grp, t0, nb);

@@ -238,30 +238,24 @@ UMA_TARGET_VNNI inline void q6_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
 }
 
 struct Q4_0x8Tiles {
-  // One group at a time, one weight stream per thread: 1B Q4_0 tg128 on the 2-core Xeon of
-  // 2026-12-02, five alternating rounds, pairs 28.24 t/s on average vs 30.14 (won 4 of 5).
-  static constexpr int kDecodeGroups = 1;
   template <int T, int G>
   UMA_TARGET_VNNI static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* ys) {
     q4_0_x8_tile<T, G>(g, grp, t0, nb, ys);
   }
 };
 struct Q4_Kx8Tiles {
-  static constexpr int kDecodeGroups = 1;
   template <int T, int G>
   UMA_TARGET_VNNI static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* ys) {
     q4_k_x8_tile<T, G>(g, grp, t0, nb, ys);
   }
 };
 struct Q8_0x8Tiles {
-  static constexpr int kDecodeGroups = 2;
   template <int T, int G>
   UMA_TARGET_VNNI static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* ys) {
     q8_0_x8_tile<T, G>(g, grp, t0, nb, ys);
   }
 };
 struct Q6_Kx8Tiles {
-  static constexpr int kDecodeGroups = 1;
   template <int T, int G>
   UMA_TARGET_VNNI static void tile(const GemmArgs& g, int64_t grp, int64_t t0, int64_t nb, const int32_t* off) {
     static_assert(G == 1);

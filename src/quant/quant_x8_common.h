@@ -64,7 +64,11 @@ UMA_TARGET_AVX2 inline __m128i load128(const void* p) {
 // Xeon of 2026-12-02, 1B Q4_K_M tg128 T0 30.10 / 24.39 / 29.88 vs T1 30.65 / 25.12 / 31.12 t/s in
 // three alternating rounds (Q4_0 even: 30.73 / 29.86 / 31.07 vs 30.30 / 29.71 / 31.25); NTA lost
 // a quarter (22.0 vs 29.9), distances of 1.5-9 KiB were within the noise, no prefetch 19.8.
-constexpr size_t kPrefetchBytes = 3072;
+// 8 KiB rather than 3 KiB since the 2026-12-03 Zen 5 VM: bench_stream at one thread, kernel /
+// plain read, Q4_0 0.90-0.93 -> 0.97-0.98, Q4_K 0.90-0.95 -> 0.93-1.00, Q6_K 0.79-0.87 -> 0.91
+// (two threads even); one core's share of the bandwidth is what decode needs when the machine's
+// memory is fast. 12-24 KiB were no better, and Q8_0 with two streams lost as it grew.
+constexpr size_t kPrefetchBytes = 8192;
 template <int Parts, class B>
 UMA_TARGET_AVX2 inline void prefetch_ahead_part(const B* x, int part) {
   constexpr size_t kAhead = (kPrefetchBytes + sizeof(B) - 1) / sizeof(B);
@@ -173,7 +177,10 @@ UMA_TARGET_AVX2 inline void q4k_x8_finish(const BlockQ4_Kx8& x, const BlockQ8_K*
 // Loops an interleaved kernel over groups of 8 rows x tokens: tokens in blocks of kTokBlock (their
 // activations stay cached), each group against tiles of 4 tokens (8 unpacked weight vectors and
 // 4 accumulators fill the 16 registers); the last 1-3 tokens (all of decode) one at a time
-// against pairs of groups, which gives the core two independent chains per block.
+// against one group at a time: one weight stream per thread. Pairs of groups (two streams 35 KB
+// apart) were the Xeon's choice for Q4_0/Q8_0 and lost on Zen 5: bench_stream, kernel / plain
+// read of the same bytes in one process, Q8_0 VNNI 1 thread 0.71-0.76 -> 0.90-0.94 and 2 threads
+// 0.83-0.92 -> 0.96-1.01; AVX2 Q4_0 1 thread 0.35-0.40 -> 0.97, Q8_0 0.62 -> 0.97.
 template <class K>
 UMA_TARGET_AVX2 void drive_x8(const GemmArgs& g, int64_t nb, const int32_t* ys) {
   constexpr int kTT = 4;
@@ -186,12 +193,8 @@ UMA_TARGET_AVX2 void drive_x8(const GemmArgs& g, int64_t nb, const int32_t* ys) 
         if constexpr (requires { K::begin_group(g, grp, nb); }) K::begin_group(g, grp, nb);
         for (int64_t t = tb; t < t4; t += kTT) K::template tile<kTT, 1>(g, grp, t, nb, ys);
       }
-    for (int64_t t = t4; t < te; ++t) {
-      int64_t grp = 0;
-      if constexpr (K::kDecodeGroups == 2)
-        for (; grp + 2 <= ng; grp += 2) K::template tile<1, 2>(g, grp, t, nb, ys);
-      for (; grp < ng; ++grp) K::template tile<1, 1>(g, grp, t, nb, ys);
-    }
+    for (int64_t t = t4; t < te; ++t)
+      for (int64_t grp = 0; grp < ng; ++grp) K::template tile<1, 1>(g, grp, t, nb, ys);
   }
 }
 

@@ -1,0 +1,142 @@
+// Decode matmul against a plain read of the same bytes, alternating in one process: how much of
+// the bandwidth a pure streaming read reaches does the kernel reach? If the read itself stays
+// well below the probe, the access pattern (chunks, barriers) is the limit; if the read is near
+// the probe and the kernel is not, the kernel's work between loads is.
+// Usage: bench_stream [TYPE=Q4_K] [THREADS=2] [ROUNDS=8]
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/huge_buffer.h"
+#include "core/membw.h"
+#include "core/thread_pool.h"
+#include "kernels/cpu/matmul.h"
+#include "quant/quant.h"
+#include "quant/repack.h"
+
+namespace {
+
+__attribute__((target("avx2"))) uint64_t read_avx2(const uint8_t* p, size_t n) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  size_t i = 0;
+  for (; i + 128 <= n; i += 128) {
+    const auto* v = reinterpret_cast<const __m256i*>(p + i);
+    a0 = _mm256_add_epi64(a0, _mm256_loadu_si256(v + 0));
+    a1 = _mm256_add_epi64(a1, _mm256_loadu_si256(v + 1));
+    a2 = _mm256_add_epi64(a2, _mm256_loadu_si256(v + 2));
+    a3 = _mm256_add_epi64(a3, _mm256_loadu_si256(v + 3));
+  }
+  const __m256i s = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
+  return (uint64_t)_mm256_extract_epi64(s, 0) ^ (uint64_t)_mm256_extract_epi64(s, 3);
+}
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string tname = argc > 1 ? argv[1] : "Q4_K";
+  const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
+  const int rounds = argc > 3 ? std::atoi(argv[3]) : 8;
+  const uma::DType t = tname == "Q4_0" ? uma::DType::Q4_0 : tname == "Q8_0" ? uma::DType::Q8_0
+                       : tname == "Q6_K" ? uma::DType::Q6_K : uma::DType::Q4_K;
+  const int64_t n_in = 4096, n_out = 4 * 14336, distinct = 512;
+  const size_t rb = *uma::dtype_row_bytes(t, (uint64_t)n_in);
+  std::vector<uint8_t> rows(rb * distinct);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0.f, 0.02f);
+  std::vector<float> row((size_t)n_in);
+  for (int64_t r = 0; r < distinct; r++) {
+    for (auto& v : row) v = nd(rng);
+    uma::quant::quantize_row(t, row.data(), rows.data() + rb * r, n_in);
+  }
+  const size_t group = uma::quant::interleaved_group_bytes(t, n_in);
+  uma::HugeBuffer packed;
+  packed.allocate(group * (size_t)(n_out / 8));
+  for (int64_t r = 0; r < n_out; r += 8)
+    uma::quant::repack_rows_x8(t, rows.data() + rb * (size_t)(r % distinct), rb, n_in,
+                               packed.data() + group * (size_t)(r / 8));
+  const size_t bytes = group * (size_t)(n_out / 8);
+  if (FILE* f = std::fopen("/proc/self/smaps_rollup", "r")) {  // are the weights on huge pages?
+    char line[256];
+    while (std::fgets(line, sizeof line, f))
+      if (std::strncmp(line, "AnonHugePages", 13) == 0) std::printf("%s", line);
+    std::fclose(f);
+  }
+  uma::kernels::MatView view{.type = t, .data = packed.data(), .n_in = n_in, .n_out = n_out, .row_bytes = rb};
+  view.interleave = 8;
+  std::vector<float> x((size_t)n_in), y((size_t)n_out);
+  for (auto& v : x) v = nd(rng);
+  uma::ThreadPool pool(threads);
+  uma::kernels::MatmulScratch scratch;
+  std::vector<uint64_t> sink(64 * threads);
+
+  auto kernel = [&] { uma::kernels::matmul(pool, view, x.data(), 1, y.data(), scratch); };
+  // Same guided chunks as matmul (1/(2 x threads) of what is left, at least 1/16 of the rows).
+  auto guided_read = [&] {
+    std::vector<std::pair<size_t, size_t>> ch;
+    const size_t ng = (size_t)n_out / 8, nt = (size_t)threads, min_g = std::max<size_t>(1, ng / (nt * 16));
+    for (size_t g = 0, left = ng; g < ng;) {
+      const size_t e = std::min(ng, g + std::max(min_g, (left + 2 * nt - 1) / (2 * nt)));
+      ch.push_back({g, e});
+      left -= e - g;
+      g = e;
+    }
+    std::atomic<size_t> next{0};
+    pool.parallel_for(nt, 1, [&](int tid, size_t, size_t) {
+      for (size_t c; (c = next.fetch_add(1)) < ch.size();)
+        sink[64 * tid] += read_avx2(packed.data() + ch[c].first * group, (ch[c].second - ch[c].first) * group);
+    });
+  };
+  // One contiguous half per thread, as the probe reads.
+  auto halves_read = [&] {
+    pool.parallel_for((size_t)threads, 1, [&](int tid, size_t, size_t) {
+      const size_t per = bytes / threads / 128 * 128;
+      sink[64 * tid] += read_avx2(packed.data() + per * tid, per);
+    });
+  };
+  struct Arm {
+    const char* name;
+    std::function<void()> fn;
+    std::vector<double> gbs;
+  };
+  std::vector<Arm> arms = {{"kernel", kernel, {}}, {"guided_read", guided_read, {}}, {"halves_read", halves_read, {}}};
+  for (auto& a : arms) a.fn();  // warm-up
+  for (int r = 0; r < rounds; r++)
+    for (auto& a : arms) {
+      const int reps = 5;
+      double best = 1e9;
+      for (int i = 0; i < reps; i++) {
+        const double t0 = now();
+        a.fn();
+        best = std::min(best, now() - t0);
+      }
+      a.gbs.push_back((double)bytes / best / 1e9);
+    }
+  auto probe = uma::measure_read_bandwidth({.n_threads = threads});
+  std::printf("%s x8, %d threads, %.0f MB matrix, best of 5 calls per round, GB/s per round\n", tname.c_str(), threads,
+              bytes / 1e6);
+  for (auto& a : arms) {
+    std::printf("%-12s", a.name);
+    for (double g : a.gbs) std::printf(" %6.1f", g);
+    std::vector<double> s = a.gbs;
+    std::sort(s.begin(), s.end());
+    std::printf("   median %.1f\n", s[s.size() / 2]);
+  }
+  if (probe) std::printf("probe        %.1f\n", probe->bytes_per_s / 1e9);
+  // Per round, kernel / guided read (the two ran seconds apart, so they saw the same machine).
+  std::vector<double> ratio;
+  for (size_t r = 0; r < arms[0].gbs.size(); r++) ratio.push_back(arms[0].gbs[r] / arms[1].gbs[r]);
+  std::sort(ratio.begin(), ratio.end());
+  std::printf("kernel/read  median %.3f (min %.3f, max %.3f)\n", ratio[ratio.size() / 2], ratio.front(), ratio.back());
+  volatile uint64_t keep = 0;
+  for (auto v : sink) keep = keep ^ v;
+  return 0;
+}
