@@ -50,6 +50,7 @@ struct TestResult {
   int64_t n = 0, depth = 0;
   std::vector<double> tps;      // tokens/s per repetition
   std::vector<double> seconds;  // wall time per repetition
+  std::vector<double> bw;       // tg: bandwidth around each repetition (empty: no probes between)
 };
 
 TestResult make_test(bool is_tg, int64_t n, int64_t depth) {
@@ -173,7 +174,8 @@ int cmd_bench(int argc, char** argv) {
   // printed 1.00 and 1.03). The early probe needs the peak-RSS reset; without it, only the late.
   const MembwOptions probe{.n_threads = o.n_threads, .buffer_bytes = (size_t)o.bw_mib << 20, .passes = 5};
   std::optional<MembwResult> bw_early;
-  if (reset_peak_rss()) {
+  const bool can_reset_rss = reset_peak_rss();
+  if (can_reset_rss) {
     status_line("measuring memory read bandwidth (before loading)");
     auto r = measure_read_bandwidth(probe);
     if (!r.ok()) return fail(r.status().message());
@@ -217,6 +219,22 @@ int cmd_bench(int argc, char** argv) {
   ctx.truncate(0);
   if (Status s = decode(random_tokens(1)); !s) return fail(s.message());
 
+  // Probes between tg repetitions: the bandwidth of this machine moved between 36 and 82 GB/s
+  // within minutes, and probes only before loading and after the tests let a repetition meet a
+  // bandwidth measured seconds away from it (fractions of 0.52 and 1.39 in one series). So each
+  // tg repetition also gets the faster of the probes just before and just after it (3 passes
+  // each), and its own fraction. Each probe's buffer is kept out of the peak RSS: the peak is
+  // read before the probe and reset after it. Without the reset (not Linux), no such probes.
+  uint64_t peak_before_probes = 0;
+  double last_probe = 0;  // the probe right after the previous repetition (0: none yet)
+  auto probe_now = [&]() -> Result<double> {
+    peak_before_probes = std::max(peak_before_probes, peak_rss_bytes());
+    auto r = measure_read_bandwidth({.n_threads = ctx.n_threads(), .buffer_bytes = probe.buffer_bytes, .passes = 3});
+    reset_peak_rss();
+    if (!r.ok()) return r.status();
+    return r->bytes_per_s;
+  };
+
   // Tests are grouped by depth (in -d order): the depth prefix is decoded once, untimed, and
   // every repetition truncates back to it.
   int64_t cur_depth = -1;
@@ -229,9 +247,19 @@ int cmd_bench(int argc, char** argv) {
       }
       cur_depth = t.depth;
     }
+    last_probe = 0;
     for (int r = 0; r < o.reps; r++) {
       status_line(test_label(t) + ", repetition " + std::to_string(r + 1) + "/" + std::to_string(o.reps));
       ctx.truncate(t.depth);
+      double bw_before = 0;
+      if (t.is_tg && can_reset_rss) {
+        if (last_probe <= 0) {
+          auto p = probe_now();
+          if (!p.ok()) return fail(p.status().message());
+          last_probe = *p;
+        }
+        bw_before = last_probe;
+      }
       double sec = 0;
       if (!t.is_tg) {
         const std::vector<TokenId> prompt = random_tokens(t.n);
@@ -247,18 +275,27 @@ int cmd_bench(int argc, char** argv) {
       }
       t.seconds.push_back(sec);
       t.tps.push_back(sec > 0 ? (double)t.n / sec : 0.0);
+      if (t.is_tg && can_reset_rss) {
+        auto p = probe_now();
+        if (!p.ok()) return fail(p.status().message());
+        last_probe = *p;
+        t.bw.push_back(std::max(bw_before, *p));
+      }
     }
   }
 
   // Peak RSS before the probe, whose buffer is not the model's memory.
-  const uint64_t peak_rss = peak_rss_bytes();
+  const uint64_t peak_rss = std::max(peak_before_probes, peak_rss_bytes());
   status_line("measuring memory read bandwidth");
   auto bw = measure_read_bandwidth({.n_threads = ctx.n_threads(), .buffer_bytes = probe.buffer_bytes,
                                     .passes = probe.passes});
   status_line("");
   if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r\033[K");
   if (!bw.ok()) return fail(bw.status().message());
-  const double bandwidth = std::max(bw->bytes_per_s, bw_early ? bw_early->bytes_per_s : 0.0);
+  // The best probe of the run (before loading, after the tests, between repetitions).
+  double best_bw = std::max(bw->bytes_per_s, bw_early ? bw_early->bytes_per_s : 0.0);
+  for (const auto& t : tests)
+    for (double b : t.bw) best_bw = std::max(best_bw, b);
 
   // Bytes per decoded token: weights + the KV cache read at the tg test's depth.
   std::vector<bench::TensorBytes> tb;
@@ -285,9 +322,21 @@ int cmd_bench(int argc, char** argv) {
   const double ttft_ms = first_pp ? bench::summarize(first_pp->seconds).median * 1e3
                                   : bench::summarize(first_tg->seconds).min / first_tg->n * 1e3;
   const uint64_t bpt = first_tg ? bytes_per_token(*first_tg) : weight_bpt;
-  const double roofline =
-      first_tg ? bench::roofline_fraction(bench::summarize(first_tg->tps).median, (double)bpt, bandwidth)
-               : 0.0;
+  // A tg test's fraction: the median of its repetitions' own fractions where probes ran between
+  // them, else against the best probe. `bandwidth` is what the first tg test was measured against.
+  auto test_roofline = [&](const TestResult& t) {
+    if (t.bw.size() != t.tps.size())
+      return bench::roofline_fraction(bench::summarize(t.tps).median, (double)bytes_per_token(t), best_bw);
+    std::vector<double> f;
+    for (size_t i = 0; i < t.tps.size(); i++)
+      f.push_back(bench::roofline_fraction(t.tps[i], (double)bytes_per_token(t), t.bw[i]));
+    return bench::summarize(f).median;
+  };
+  const bool per_rep = first_tg && !first_tg->bw.empty();
+  const double bandwidth = per_rep ? bench::summarize(first_tg->bw).median : best_bw;
+  const double roofline = first_tg ? test_roofline(*first_tg) : 0.0;
+  const double roofline_best =
+      first_tg ? bench::roofline_fraction(bench::summarize(first_tg->tps).median, (double)bpt, best_bw) : 0.0;
   const std::string type = file_type_label(m.file());
 
   if (o.json) {
@@ -307,6 +356,8 @@ int cmd_bench(int argc, char** argv) {
                               {"tokens_per_s", {{"median", s.median}, {"min", s.min}, {"max", s.max}}}});
     }
     j["roofline_fraction"] = first_tg ? nlohmann::ordered_json(roofline) : nlohmann::ordered_json();
+    j["best_bandwidth_bytes_per_s"] = best_bw;
+    j["roofline_fraction_best_bandwidth"] = first_tg ? nlohmann::ordered_json(roofline_best) : nlohmann::ordered_json();
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -317,27 +368,38 @@ int cmd_bench(int argc, char** argv) {
   for (const auto& t : tests) {
     const bench::Summary s = bench::summarize(t.tps);
     const std::string roof =
-        t.is_tg ? fmt("%.2f", bench::roofline_fraction(s.median, (double)bytes_per_token(t), bandwidth)) : "";
+        t.is_tg ? fmt("%.2f", test_roofline(t)) : "";
     std::printf("| %s | %s | %.2f GiB | %.2f B | %d | %s | %.2f | %.2f | %.2f | %s |\n", name.c_str(),
                 type.c_str(), file_tensor_bytes / (1024.0 * 1024 * 1024), n_params / 1e9,
                 ctx.n_threads(), test_label(t).c_str(), s.median, s.min, s.max, roof.c_str());
   }
+  // The probes: before loading and after the tests (the best of these and of the ones between
+  // repetitions is the run's best), and for the first tg test the bandwidth around each repetition.
+  std::printf("\nmemory read bandwidth: %.2f GB/s best of the run (%d threads, %zu MiB buffer; best of %d passes",
+              best_bw / 1e9, bw->n_threads, bw->buffer_bytes >> 20, bw->passes);
   if (bw_early)
-    std::printf("\nmemory read bandwidth: %.2f GB/s (%d threads, %zu MiB buffer, best of %d passes before "
-                "loading and %d after the tests: %.2f and %.2f GB/s)\n",
-                bandwidth / 1e9, bw->n_threads, bw->buffer_bytes >> 20, bw_early->passes, bw->passes,
-                bw_early->bytes_per_s / 1e9, bw->bytes_per_s / 1e9);
+    std::printf(" before loading and %d after the tests: %.2f and %.2f GB/s", bw->passes, bw_early->bytes_per_s / 1e9,
+                bw->bytes_per_s / 1e9);
   else
-    std::printf("\nmemory read bandwidth: %.2f GB/s (%d threads, %zu MiB buffer, best of %d passes)\n",
-                bandwidth / 1e9, bw->n_threads, bw->buffer_bytes >> 20, bw->passes);
+    std::printf(" after the tests: %.2f GB/s", bw->bytes_per_s / 1e9);
+  std::printf(")\n");
+  if (per_rep) {
+    std::printf("around each %s repetition (faster of the 3-pass probes before and after it):", test_label(*first_tg).c_str());
+    for (double b : first_tg->bw) std::printf(" %.2f", b / 1e9);
+    std::printf(" GB/s, median %.2f\n", bandwidth / 1e9);
+  }
   if (first_tg)
     std::printf("bytes per token (%s): %.2f MB = weights %.2f MB + KV cache %.2f MB "
                 "(%s, %.1f positions on average)\n",
                 test_label(*first_tg).c_str(), bpt / 1e6, weight_bpt / 1e6, (bpt - weight_bpt) / 1e6,
                 o.kv_type.c_str(), bench::tg_mean_positions(first_tg->depth, first_tg->n));
-  if (first_tg)
+  if (first_tg && per_rep)
+    std::printf("roofline: %s reaches %.0f%% of it (median of the repetitions' fractions, each against the "
+                "bandwidth around it); %.0f%% of the %.2f tokens/s the run's best bandwidth allows\n",
+                test_label(*first_tg).c_str(), roofline * 100, roofline_best * 100, best_bw / (double)bpt);
+  else if (first_tg)
     std::printf("roofline: %.2f tokens/s at that bandwidth; %s reaches %.0f%% of it\n",
-                bandwidth / (double)bpt, test_label(*first_tg).c_str(), roofline * 100);
+                best_bw / (double)bpt, test_label(*first_tg).c_str(), roofline * 100);
   std::printf("time to first token: %.1f ms (%s)\n", ttft_ms,
               first_pp ? test_label(*first_pp).c_str() : "one token");
   std::printf("peak RSS: %.2f GiB (context %lld)\n", peak_rss / (1024.0 * 1024 * 1024), (long long)n_ctx);
