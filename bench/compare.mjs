@@ -166,10 +166,14 @@ for (const model of opt.models) {
     const ur = u?.results.find((r) => r.test === test), lr = l?.find((r) => r.test === test);
     const us = ur?.tokens_per_s, ls = lr?.tokens_per_s;
     const roof = (s) => (test.startsWith("tg") && u && s ? s.median * u.bytes_per_token / u.bandwidth_bytes_per_s : undefined);
+    // uma's own fraction: the median of its repetitions', each against the bandwidth around it
+    // (uma bench's roofline_fraction, for its one tg test here); llama.cpp's runs at another time,
+    // so its fraction is against the median of those bandwidths.
+    const umaRoof = test.startsWith("tg") && u ? u.roofline_fraction : undefined;
     rows.push(`| ${name} | ${u?.type ?? "?"} | ${test}${opt.d ? ` @ d${opt.d}` : ""} | ` +
               `${fmt(us?.median)} (${fmt(us?.min)}–${fmt(us?.max)}) | ` +
               `${fmt(ls?.median)} (${fmt(ls?.min)}–${fmt(ls?.max)}) | ` +
-              `${us && ls ? fmt(us.median / ls.median) + "×" : "—"} | ${fmt(roof(us))} | ${fmt(roof(ls))} | ` +
+              `${us && ls ? fmt(us.median / ls.median) + "×" : "—"} | ${fmt(umaRoof)} | ${fmt(roof(ls))} | ` +
               `${fmt(lr?.wall_tokens_per_s?.median)} | ${u ? fmt(u.bandwidth_bytes_per_s / 1e9, 1) : "—"} |`);
   }
 }
@@ -178,7 +182,8 @@ const load = os.loadavg().map((x) => x.toFixed(2)).join(", ");
 console.log(`uma bench vs ${llamaInfo || "llama.cpp (not run)"}; ${os.cpus()[0]?.model ?? "cpu"}, ` +
             `${opt.t} threads, -r ${opt.r}; load average ${load}` +
             (probes.length ? `; read bandwidth ${Math.min(...probes).toFixed(1)}–${Math.max(...probes).toFixed(1)} GB/s ` +
-                             "(uma's probe, measured in each model's uma run; both rooflines of a row use that run's)" : ""));
+                             "(uma's probes around its tg repetitions, median per model; uma's roofline is the median of its " +
+                             "repetitions' own fractions, llama.cpp's is against that median bandwidth)" : ""));
 console.log("llama.cpp t/s come from its own decode timers (llama_perf_context); \"wall\" is the same " +
             "run timed through the JS binding, which adds a per-call overhead.");
 console.log("");
