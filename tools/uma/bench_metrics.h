@@ -68,4 +68,14 @@ inline double roofline_fraction(double tokens_per_s, double bytes_per_token, dou
   return bandwidth > 0 ? tokens_per_s * bytes_per_token / bandwidth : 0.0;
 }
 
+// A tg test measured against the bandwidth around each repetition (probes between them): the
+// median of the repetitions' own fractions tps[i] × bytes_per_token ÷ bw[i]. 0 when the two
+// lists differ in length or are empty.
+inline double repetition_roofline(const std::vector<double>& tps, double bytes_per_token, const std::vector<double>& bw) {
+  if (tps.empty() || tps.size() != bw.size()) return 0.0;
+  std::vector<double> f;
+  for (size_t i = 0; i < tps.size(); i++) f.push_back(roofline_fraction(tps[i], bytes_per_token, bw[i]));
+  return summarize(f).median;
+}
+
 }  // namespace uma::bench

@@ -168,10 +168,9 @@ int cmd_bench(int argc, char** argv) {
     return 2;
   }
 
-  // The bandwidth probe runs twice, before the model loads and after the tests, and the faster
-  // of the two counts. On a shared machine one probe can land in a busy moment (one read 28 GB/s
-  // where the runs around it read 31-40), and a low probe overstates the roofline fraction (it
-  // printed 1.00 and 1.03). The early probe needs the peak-RSS reset; without it, only the late.
+  // Full probes before the model loads and after the tests (the run's best bandwidth is the
+  // fastest of all probes, these and the ones between tg repetitions below). The early probe
+  // needs the peak-RSS reset; without it, only the late one runs and fractions are against it.
   const MembwOptions probe{.n_threads = o.n_threads, .buffer_bytes = (size_t)o.bw_mib << 20, .passes = 5};
   std::optional<MembwResult> bw_early;
   const bool can_reset_rss = reset_peak_rss();
@@ -325,12 +324,9 @@ int cmd_bench(int argc, char** argv) {
   // A tg test's fraction: the median of its repetitions' own fractions where probes ran between
   // them, else against the best probe. `bandwidth` is what the first tg test was measured against.
   auto test_roofline = [&](const TestResult& t) {
-    if (t.bw.size() != t.tps.size())
-      return bench::roofline_fraction(bench::summarize(t.tps).median, (double)bytes_per_token(t), best_bw);
-    std::vector<double> f;
-    for (size_t i = 0; i < t.tps.size(); i++)
-      f.push_back(bench::roofline_fraction(t.tps[i], (double)bytes_per_token(t), t.bw[i]));
-    return bench::summarize(f).median;
+    const double b = (double)bytes_per_token(t);
+    return t.bw.empty() ? bench::roofline_fraction(bench::summarize(t.tps).median, b, best_bw)
+                        : bench::repetition_roofline(t.tps, b, t.bw);
   };
   const bool per_rep = first_tg && !first_tg->bw.empty();
   const double bandwidth = per_rep ? bench::summarize(first_tg->bw).median : best_bw;

@@ -46,5 +46,18 @@ TEST(BenchMetrics, Roofline) {
   EXPECT_DOUBLE_EQ(roofline_fraction(20, 1e9, 0), 0.0);
 }
 
+// Each repetition against its own bandwidth, then the median: neither the median speed against
+// the median bandwidth nor the two lists sorted apart.
+TEST(BenchMetrics, RepetitionRooflineIsTheMedianOfOwnFractions) {
+  // Fractions 30/20 = 1.5, 10/40 = 0.25, 50/50 = 1.0: median 1.0 (sorted apart: 0.5, 0.75, 1.0 -> 0.75).
+  EXPECT_DOUBLE_EQ(repetition_roofline({30, 10, 50}, 1e9, {20e9, 40e9, 50e9}), 1.0);
+  // Fractions 0.5, 1.0, 0.9: median 0.9; median speed / median bandwidth would be 40 / 40 = 1.
+  EXPECT_DOUBLE_EQ(repetition_roofline({10, 40, 45}, 1e9, {20e9, 40e9, 50e9}), 0.9);
+  // Even count: mean of the two fractions 10*2/40 = 0.5 and 20*2/20 = 2.0.
+  EXPECT_DOUBLE_EQ(repetition_roofline({10, 20}, 2e9, {40e9, 20e9}), 1.25);
+  EXPECT_DOUBLE_EQ(repetition_roofline({10, 20}, 1e9, {40e9}), 0.0);  // lengths differ
+  EXPECT_DOUBLE_EQ(repetition_roofline({}, 1e9, {}), 0.0);
+}
+
 }  // namespace
 }  // namespace uma::bench
