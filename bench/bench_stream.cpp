@@ -81,12 +81,12 @@ int main(int argc, char** argv) {
   std::vector<uint64_t> sink(64 * threads);
 
   auto kernel = [&] { uma::kernels::matmul(pool, view, x.data(), 1, y.data(), scratch); };
-  // Same guided chunks as matmul (1/(2 x threads) of what is left, at least 1/16 of the rows).
+  // The chunks matmul would hand out (kernels::guided_chunk), in 8-row groups.
   auto guided_read = [&] {
     std::vector<std::pair<size_t, size_t>> ch;
-    const size_t ng = (size_t)n_out / 8, nt = (size_t)threads, min_g = std::max<size_t>(1, ng / (nt * 16));
+    const size_t ng = (size_t)n_out / 8, nt = (size_t)threads;
     for (size_t g = 0, left = ng; g < ng;) {
-      const size_t e = std::min(ng, g + std::max(min_g, (left + 2 * nt - 1) / (2 * nt)));
+      const size_t e = std::min(ng, g + uma::kernels::guided_chunk(left, ng, nt));
       ch.push_back({g, e});
       left -= e - g;
       g = e;

@@ -19,11 +19,9 @@ namespace {
 
 // Small products are not worth waking the other threads (a wake-up costs microseconds).
 constexpr int64_t kMinParallelMacs = 1 << 16;
-// Chunks shrink as the work runs out (guided scheduling): each takes 1/(2 x threads) of the rows
-// still unassigned, so the first ones are long streams and the last ones are short, and a thread
-// that finishes early waits at most for a small chunk. No chunk is smaller than
+// Chunks shrink as the work runs out (guided_chunk, matmul.h); none is smaller than
 // 1/(kMinChunkDiv x threads) of the call's rows (and never below one unit).
-constexpr int64_t kMinChunkDiv = 16;
+constexpr size_t kMinChunkDiv = 16;
 
 // How one matrix's rows are computed: a tile kernel over plain rows or 8-row groups
 // (quant/repack.h), or the per-row dot as a fallback.
@@ -105,7 +103,6 @@ void matmul_multi(ThreadPool& pool, std::span<const MatmulJob> jobs, const float
   for (const MatmulJob& j : jobs) total_rows += j.w->n_out, macs += j.w->n_in * j.w->n_out * n_tok;
   const bool serial = macs < kMinParallelMacs || pool.n_threads() == 1;
   const size_t nt = (size_t)pool.n_threads();
-  const size_t min_rows = std::max<size_t>(1, (size_t)total_rows / (nt * kMinChunkDiv));
   std::vector<RowKernel> kernels;
   std::vector<Chunk> chunks;
   kernels.reserve(jobs.size());
@@ -115,7 +112,7 @@ void matmul_multi(ThreadPool& pool, std::span<const MatmulJob> jobs, const float
     kernels.push_back(row_kernel(w));
     const size_t unit = kernels.back().unit_rows, n_out = (size_t)w.n_out;
     for (size_t r = 0; r < n_out;) {
-      const size_t want = serial ? n_out : std::max(min_rows, (left + 2 * nt - 1) / (2 * nt));
+      const size_t want = serial ? n_out : guided_chunk(left, (size_t)total_rows, nt);
       const size_t e = std::min(n_out, r + std::max<size_t>(unit, (want + unit - 1) / unit * unit));
       chunks.push_back({ji, r, e});
       left -= e - r;
@@ -139,6 +136,11 @@ void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n_tok, f
             MatmulScratch& scratch) {
   const MatmulJob job{&w, y};
   matmul_multi(pool, std::span<const MatmulJob>(&job, 1), x, n_tok, scratch);
+}
+
+size_t guided_chunk(size_t left, size_t total, size_t n_threads) {
+  const size_t min_units = std::max<size_t>(1, total / (n_threads * kMinChunkDiv));
+  return std::max(min_units, (left + 2 * n_threads - 1) / (2 * n_threads));
 }
 
 void get_row(const MatView& w, int64_t row, float* out) {

@@ -48,4 +48,10 @@ void matmul_multi(ThreadPool& pool, std::span<const MatmulJob> jobs, const float
 // out[i] = W[row, i] as float (embedding lookup, any type): out: [n_in]
 void get_row(const MatView& w, int64_t row, float* out);
 
+// Guided scheduling of a call's rows (or any units) over the threads: the next chunk takes
+// 1/(2 x n_threads) of the `left` units not yet handed out, but never fewer than
+// 1/(16 x n_threads) of the call's `total` (and at least one), so the first chunks are long
+// streams and a thread that finishes early waits at most for a short one.
+size_t guided_chunk(size_t left, size_t total, size_t n_threads);
+
 }  // namespace uma::kernels
