@@ -1,7 +1,11 @@
 // Decode matmul against a plain read of the same bytes, alternating in one process: how much of
 // the bandwidth a pure streaming read reaches does the kernel reach? If the read itself stays
 // well below the probe, the access pattern (chunks, barriers) is the limit; if the read is near
-// the probe and the kernel is not, the kernel's work between loads is.
+// the probe and the kernel is not, the kernel's work between loads is. The matrix (~0.5 GB) is
+// far larger than the last-level cache: at 136 MB, arms that followed one another over the
+// same bytes found part of them still cached (two identical arms differed by 10%). Also the
+// same bytes as the llama3-1b shape's per-layer calls (`calls`) and those calls without
+// barriers (`calls_nosync`), and what a call costs besides its weights.
 // Usage: bench_stream [TYPE=Q4_K] [THREADS=2] [ROUNDS=8]
 #include <immintrin.h>
 
@@ -49,7 +53,7 @@ int main(int argc, char** argv) {
   const int rounds = argc > 3 ? std::atoi(argv[3]) : 8;
   const uma::DType t = tname == "Q4_0" ? uma::DType::Q4_0 : tname == "Q8_0" ? uma::DType::Q8_0
                        : tname == "Q6_K" ? uma::DType::Q6_K : uma::DType::Q4_K;
-  const int64_t n_in = 4096, n_out = 4 * 14336, distinct = 512;
+  const int64_t n_in = 4096, n_out = 16 * 14336, distinct = 512;  // ~0.5 GB: far past any cache
   const size_t rb = *uma::dtype_row_bytes(t, (uint64_t)n_in);
   std::vector<uint8_t> rows(rb * distinct);
   std::mt19937 rng(1);
@@ -81,6 +85,29 @@ int main(int argc, char** argv) {
   std::vector<uint64_t> sink(64 * threads);
 
   auto kernel = [&] { uma::kernels::matmul(pool, view, x.data(), 1, y.data(), scratch); };
+  // The same kernel over the same bytes cut into decode-sized calls: per layer of the llama3-1b
+  // shape, calls with the weights of Q/K/V, O, gate/up and down (1536, 1024, 8192 and 4096 rows
+  // of 4096), so what each call's start and barrier cost shows against one long call.
+  const int64_t call_rows[] = {1536, 1024, 8192, 4096};
+  std::vector<uma::kernels::MatView> calls;
+  size_t calls_bytes = 0;
+  for (int64_t r0 = 0;;) {
+    bool full = false;
+    for (int64_t n : call_rows) {
+      if (r0 + n > n_out) { full = true; break; }
+      uma::kernels::MatView v = view;
+      v.data = packed.data() + group * (size_t)(r0 / 8);
+      v.n_out = n;
+      calls.push_back(v);
+      calls_bytes += group * (size_t)(n / 8);
+      r0 += n;
+    }
+    if (full) break;
+  }
+  auto layered = [&] {
+    for (const auto& v : calls) uma::kernels::matmul(pool, v, x.data(), 1, y.data(), scratch);
+  };
+
   // The chunks matmul would hand out (kernels::guided_chunk), in 8-row groups.
   auto guided_read = [&] {
     std::vector<std::pair<size_t, size_t>> ch;
@@ -104,24 +131,60 @@ int main(int argc, char** argv) {
       sink[64 * tid] += read_avx2(packed.data() + per * tid, per);
     });
   };
+  // The same calls with each thread taking a fixed 1/THREADS of every call and no barrier
+  // between calls: what the calls would cost if the threads never waited for each other.
+  const uma::DType vt = uma::quant::vec_dot_type(t);
+  const size_t act_row = *uma::dtype_row_bytes(vt, (uint64_t)n_in);
+  std::vector<uint8_t> act(act_row);
+  uma::quant::quantize_row_act(vt, x.data(), act.data(), n_in);
+  const uma::quant::GemmFn gx8 = uma::quant::gemm_x8_fn(t);
+  auto nosync = [&] {
+    pool.parallel_for((size_t)threads, 1, [&](int tid, size_t, size_t) {
+      for (const auto& v : calls) {
+        const int64_t ng = v.n_out / 8, g0 = ng * tid / threads, g1 = ng * (tid + 1) / threads;
+        gx8({.n = n_in, .w = v.data + (size_t)g0 * group, .w_stride = group, .nr = (g1 - g0) * 8, .a = act.data(),
+             .a_stride = act_row, .nt = 1, .out = y.data() + g0 * 8, .ldo = (size_t)n_out});
+      }
+    });
+  };
   struct Arm {
     const char* name;
     std::function<void()> fn;
     std::vector<double> gbs;
+    size_t bytes;
   };
-  std::vector<Arm> arms = {{"kernel", kernel, {}}, {"guided_read", guided_read, {}}, {"halves_read", halves_read, {}}};
+  std::vector<Arm> arms = {{"kernel", kernel, {}, bytes},
+                           {"guided_read", guided_read, {}, bytes},
+                           {"halves_read", halves_read, {}, bytes},
+                           {"calls", layered, {}, calls_bytes},
+                           {"calls_nosync", nosync, {}, calls_bytes}};
+  // What a call costs besides its weight stream: a wake-up and barrier, and a whole matmul of 64
+  // rows whose weights stay in cache (quantizing the activations, chunking, the kernels' set-up).
+  {
+    const int iters = 20000;
+    uma::kernels::MatView tiny = view;
+    tiny.n_out = 64;
+    double t0 = now();
+    for (int i = 0; i < iters; i++) pool.parallel_for((size_t)threads, 1, [&](int tid, size_t, size_t) { sink[64 * tid]++; });
+    const double empty_us = (now() - t0) / iters * 1e6;
+    t0 = now();
+    for (int i = 0; i < iters; i++) uma::kernels::matmul(pool, tiny, x.data(), 1, y.data(), scratch);
+    std::printf("per call: empty parallel_for %.2f us, 64-row matmul (in cache) %.2f us\n", empty_us,
+                (now() - t0) / iters * 1e6);
+  }
   for (auto& a : arms) a.fn();  // warm-up
-  for (int r = 0; r < rounds; r++)
-    for (auto& a : arms) {
-      const int reps = 5;
-      double best = 1e9;
-      for (int i = 0; i < reps; i++) {
+  // Each round: five calls of every arm, taken in turn (not five of one, then five of the next),
+  // so all arms see the same moments of a bandwidth that swings within seconds; best per arm.
+  for (int r = 0; r < rounds; r++) {
+    std::vector<double> best(arms.size(), 1e9);
+    for (int i = 0; i < 5; i++)
+      for (size_t k = 0; k < arms.size(); k++) {
         const double t0 = now();
-        a.fn();
-        best = std::min(best, now() - t0);
+        arms[k].fn();
+        best[k] = std::min(best[k], now() - t0);
       }
-      a.gbs.push_back((double)bytes / best / 1e9);
-    }
+    for (size_t k = 0; k < arms.size(); k++) arms[k].gbs.push_back((double)arms[k].bytes / best[k] / 1e9);
+  }
   auto probe = uma::measure_read_bandwidth({.n_threads = threads});
   std::printf("%s x8, %d threads, %.0f MB matrix, best of 5 calls per round, GB/s per round\n", tname.c_str(), threads,
               bytes / 1e6);
@@ -138,6 +201,15 @@ int main(int argc, char** argv) {
   for (size_t r = 0; r < arms[0].gbs.size(); r++) ratio.push_back(arms[0].gbs[r] / arms[1].gbs[r]);
   std::sort(ratio.begin(), ratio.end());
   std::printf("kernel/read  median %.3f (min %.3f, max %.3f)\n", ratio[ratio.size() / 2], ratio.front(), ratio.back());
+  ratio.clear();
+  for (size_t r = 0; r < arms[0].gbs.size(); r++) ratio.push_back(arms[3].gbs[r] / arms[0].gbs[r]);
+  std::sort(ratio.begin(), ratio.end());
+  std::printf("calls/kernel median %.3f (min %.3f, max %.3f; %zu calls, %.0f MB)\n", ratio[ratio.size() / 2],
+              ratio.front(), ratio.back(), calls.size(), calls_bytes / 1e6);
+  ratio.clear();
+  for (size_t r = 0; r < arms[0].gbs.size(); r++) ratio.push_back(arms[4].gbs[r] / arms[3].gbs[r]);
+  std::sort(ratio.begin(), ratio.end());
+  std::printf("nosync/calls median %.3f (min %.3f, max %.3f)\n", ratio[ratio.size() / 2], ratio.front(), ratio.back());
   volatile uint64_t keep = 0;
   for (auto v : sink) keep = keep ^ v;
   return 0;

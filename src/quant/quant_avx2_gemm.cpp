@@ -663,9 +663,9 @@ UMA_TARGET_AVX2 void gemm_q6_k(const GemmArgs& g) { drive<Q6_KKernel, kTokTile>(
 
 UMA_TARGET_AVX2 void gemm_q4_k_x8(const GemmArgs& g) {
   const int64_t nb = g.n / kQK_K;
-  thread_local std::vector<int32_t> pairs;
-  x8::q8_k_min_pairs(g, nb, pairs);
-  drive_x8<Q4_Kx8Tiles>(g, nb, pairs.data());
+  thread_local x8::ActSums<int32_t> pairs;
+  const int32_t* pairs_p = pairs.get(g, nb, [&](std::vector<int32_t>& v) { x8::q8_k_min_pairs(g, nb, v); });
+  drive_x8<Q4_Kx8Tiles>(g, nb, pairs_p);
 }
 
 UMA_TARGET_AVX2 void gemm_q6_k_x8(const GemmArgs& g) { drive_x8<Q6_Kx8Tiles>(g, g.n / kQK_K, nullptr); }
@@ -674,9 +674,9 @@ UMA_TARGET_AVX2 void gemm_q8_0_x8(const GemmArgs& g) { drive_x8<Q8_0x8Tiles>(g, 
 
 UMA_TARGET_AVX2 void gemm_q4_0_x8(const GemmArgs& g) {
   const int64_t nb = g.n / kQK4_0;
-  thread_local std::vector<int32_t> ysum8;
-  x8::q8_0_block_sums(g, nb, 8, ysum8);
-  drive_x8<Q4_0x8Tiles>(g, nb, ysum8.data());
+  thread_local x8::ActSums<int32_t> ysum8;
+  const int32_t* ysum8_p = ysum8.get(g, nb, [&](std::vector<int32_t>& v) { x8::q8_0_block_sums(g, nb, 8, v); });
+  drive_x8<Q4_0x8Tiles>(g, nb, ysum8_p);
 }
 
 }  // namespace uma::quant::avx2

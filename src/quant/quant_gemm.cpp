@@ -2,10 +2,17 @@
 // a tile kernel get null and the matmul falls back to one vec_dot per row and token.
 #include "quant/quant_gemm.h"
 
+#include <atomic>
+
 #include "quant/quant_avx2.h"
 #include "quant/quant_avx2_gemm.h"
 
 namespace uma::quant {
+
+uint64_t next_act_id() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 GemmFn gemm_fn(DType t) {
   static const bool has_avx2 = avx2::cpu_supported();

@@ -23,7 +23,14 @@ struct GemmArgs {
   int64_t nt = 0;
   float* out = nullptr;
   size_t ldo = 0;
+  // Nonzero: names the contents of A (one quantization of activations, unique in the process),
+  // so a kernel called again on the same A, as matmul does once per chunk of a call, may keep the
+  // per-activation sums it computed the first time (quant_x8_common.h, ActSums). 0: unknown.
+  uint64_t act_id = 0;
 };
+
+// A fresh nonzero act_id for activations just quantized.
+uint64_t next_act_id();
 
 using GemmFn = void (*)(const GemmArgs& g);
 

@@ -274,30 +274,30 @@ bool cpu_supported() {
 
 void gemm_q4_0_x8(const GemmArgs& g) {
   const int64_t nb = g.n / kQK4_0;
-  thread_local std::vector<int32_t> ysum8;
-  x8::q8_0_block_sums(g, nb, 8, ysum8);
-  x8::drive_x8<Q4_0x8Tiles>(g, nb, ysum8.data());
+  thread_local x8::ActSums<int32_t> ysum8;
+  const int32_t* ysum8_p = ysum8.get(g, nb, [&](std::vector<int32_t>& v) { x8::q8_0_block_sums(g, nb, 8, v); });
+  x8::drive_x8<Q4_0x8Tiles>(g, nb, ysum8_p);
 }
 
 void gemm_q4_k_x8(const GemmArgs& g) {
   const int64_t nb = g.n / kQK_K;
-  thread_local std::vector<int32_t> pairs;
-  x8::q8_k_min_pairs(g, nb, pairs);
-  x8::drive_x8<Q4_Kx8Tiles>(g, nb, pairs.data());
+  thread_local x8::ActSums<int32_t> pairs;
+  const int32_t* pairs_p = pairs.get(g, nb, [&](std::vector<int32_t>& v) { x8::q8_k_min_pairs(g, nb, v); });
+  x8::drive_x8<Q4_Kx8Tiles>(g, nb, pairs_p);
 }
 
 void gemm_q6_k_x8(const GemmArgs& g) {
   const int64_t nb = g.n / kQK_K;
-  thread_local std::vector<int32_t> off;
-  x8::q8_k_offsets32(g, nb, off);
-  x8::drive_x8<Q6_Kx8Tiles>(g, nb, off.data());
+  thread_local x8::ActSums<int32_t> off;
+  const int32_t* off_p = off.get(g, nb, [&](std::vector<int32_t>& v) { x8::q8_k_offsets32(g, nb, v); });
+  x8::drive_x8<Q6_Kx8Tiles>(g, nb, off_p);
 }
 
 void gemm_q8_0_x8(const GemmArgs& g) {
   const int64_t nb = g.n / kQK8_0;
-  thread_local std::vector<int32_t> ysum128;
-  x8::q8_0_block_sums(g, nb, 128, ysum128);
-  x8::drive_x8<Q8_0x8Tiles>(g, nb, ysum128.data());
+  thread_local x8::ActSums<int32_t> ysum128;
+  const int32_t* ysum128_p = ysum128.get(g, nb, [&](std::vector<int32_t>& v) { x8::q8_0_block_sums(g, nb, 128, v); });
+  x8::drive_x8<Q8_0x8Tiles>(g, nb, ysum128_p);
 }
 
 }  // namespace uma::quant::vnni

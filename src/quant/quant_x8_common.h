@@ -98,6 +98,26 @@ inline void q8_0_block_sums(const GemmArgs& g, int64_t nb, int32_t factor, std::
   }
 }
 
+// Per-activation sums (the helpers above and below) of one thread's last call, kept while
+// GemmArgs::act_id says A is unchanged: matmul calls a kernel once per chunk (a decode call has
+// 10-30), and each call summed the whole activation again. Small: perf put the sums at ~0.5% of
+// 1B Q4_0 decode; bench_stream's 64-row matmul (8 chunks) 7.1-7.5 -> 6.5-6.8 us (docs/decisions.md #11).
+template <class V>
+struct ActSums {
+  uint64_t id = 0;
+  const uint8_t* a = nullptr;
+  int64_t nt = -1, nb = -1;
+  std::vector<V> v;
+  template <class F>
+  const V* get(const GemmArgs& g, int64_t n_blocks, F&& compute) {
+    if (g.act_id == 0 || g.act_id != id || g.a != a || g.nt != nt || n_blocks != nb) {
+      compute(v);
+      id = g.act_id, a = g.a, nt = g.nt, nb = n_blocks;
+    }
+    return v.data();
+  }
+};
+
 // Q4_K's mins meet the activation's 32-element sums two sub-blocks at a time (madd of (m, m')
 // pairs): per token, block and pair p < 4 the int16 pair (sum of sub-block 2p, of 2p + 1) as
 // one int32, computed once per call instead of once per 8-row group.

@@ -308,6 +308,32 @@ TEST_P(X8Kernels, MatchReference) {
   }
 }
 
+// A decode-sized matmul runs a kernel once per chunk, and the kernels keep the per-activation
+// sums of their last chunk while GemmArgs::act_id is unchanged (quant_x8_common.h, ActSums).
+// Consecutive calls through one scratch buffer put new activations at the same address: each
+// call's result must still be its own, on every x8 type, over many chunks on two threads.
+TEST_P(X8Kernels, RepeatedMatmulsKeepNoStaleSums) {
+  const DType t = GetParam().first;
+  if (quant::gemm_x8_fns(t).empty()) GTEST_SKIP() << "no x8 kernel on this CPU";
+  const int64_t n = 256 * 2, rows = 512;
+  const size_t group = quant::interleaved_group_bytes(t, n);
+  ThreadPool pool(2);
+  kernels::MatmulScratch scratch;
+  for (uint32_t call = 0; call < 3; ++call) {
+    const Problem p = make_problem(t, n, rows, 1, 0.5f, 100 + call);  // new weights and activations
+    std::vector<uint8_t> packed(group * (size_t)(rows / 8));
+    for (int64_t r = 0; r < rows; r += 8)
+      quant::repack_rows_x8(t, p.w.data() + p.w_row * (size_t)r, p.w_row, n, packed.data() + group * (size_t)(r / 8));
+    std::vector<double> ref, mag;
+    reference(t, p, ref, mag);
+    const kernels::MatView view{.type = t, .data = packed.data(), .n_in = n, .n_out = rows, .row_bytes = p.w_row,
+                                .interleave = 8};
+    std::vector<float> y((size_t)rows, NAN);
+    kernels::matmul(pool, view, p.xf.data(), 1, y.data(), scratch);
+    for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], ref[i], 2e-6 * mag[i] + 1e-30) << "call " << call << " row " << i;
+  }
+}
+
 // Attention of a head group over a paged KV cache (attention.h, in kv_cache.h's layout with two
 // KV heads per block, the second one used): every SIMD kernel this CPU runs and the scalar
 // reference against float64 math on a shuffled block table, with odd lengths (partial blocks),

@@ -48,8 +48,8 @@ RowKernel row_kernel(const MatView& w) {
 }
 
 // Rows [r0, r1) of one matrix for all tokens.
-void run_rows(const MatView& w, const RowKernel& k, const uint8_t* act, size_t act_row, int64_t n_tok,
-              float* y, size_t r0, size_t r1) {
+void run_rows(const MatView& w, const RowKernel& k, const uint8_t* act, size_t act_row, uint64_t act_id,
+              int64_t n_tok, float* y, size_t r0, size_t r1) {
   if (k.gemm) {
     const size_t per = w.interleave > 0 ? (size_t)w.interleave : 1;
     k.gemm({.n = w.n_in,
@@ -60,7 +60,8 @@ void run_rows(const MatView& w, const RowKernel& k, const uint8_t* act, size_t a
             .a_stride = act_row,
             .nt = n_tok,
             .out = y + r0,
-            .ldo = (size_t)w.n_out});
+            .ldo = (size_t)w.n_out,
+            .act_id = act_id});
     return;
   }
   for (size_t r = r0; r < r1; r++) {
@@ -89,6 +90,7 @@ void matmul_multi(ThreadPool& pool, std::span<const MatmulJob> jobs, const float
   const auto act_row = dtype_row_bytes(vt, (uint64_t)w0.n_in);
   UMA_CHECK(act_row.has_value());
   const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
+  uint64_t act_id = 0;  // f32 activations: the caller's buffer, contents unknown
   if (vt != DType::F32) {
     scratch.act.resize((size_t)*act_row * n_tok);
     pool.parallel_for((size_t)n_tok, 1, [&](int, size_t b, size_t e) {
@@ -96,6 +98,7 @@ void matmul_multi(ThreadPool& pool, std::span<const MatmulJob> jobs, const float
         quant::quantize_row_act(vt, x + t * w0.n_in, scratch.act.data() + t * *act_row, w0.n_in);
     });
     act = scratch.act.data();
+    act_id = quant::next_act_id();
   }
 
   // Chunks: pieces of whole units, shrinking towards the end of the job list (see kMinChunkDiv).
@@ -120,7 +123,7 @@ void matmul_multi(ThreadPool& pool, std::span<const MatmulJob> jobs, const float
     }
   }
   auto run = [&](const Chunk& c) {
-    run_rows(*jobs[c.job].w, kernels[c.job], act, *act_row, n_tok, jobs[c.job].y, c.r0, c.r1);
+    run_rows(*jobs[c.job].w, kernels[c.job], act, *act_row, act_id, n_tok, jobs[c.job].y, c.r0, c.r1);
   };
   if (serial) {
     for (const Chunk& c : chunks) run(c);
