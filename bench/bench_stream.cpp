@@ -4,8 +4,9 @@
 // the probe and the kernel is not, the kernel's work between loads is. The matrix (~0.5 GB) is
 // far larger than the last-level cache: at 136 MB, arms that followed one another over the
 // same bytes found part of them still cached (two identical arms differed by 10%). Also the
-// same bytes as the llama3-1b shape's per-layer calls (`calls`) and those calls without
-// barriers (`calls_nosync`), and what a call costs besides its weights.
+// same bytes as the llama3-1b shape's per-layer calls (`calls`), those calls with a fixed share
+// per thread and no barriers (`calls_nosync`) or a barrier per call (`calls_static`), and what a
+// call costs besides its weights.
 // Usage: bench_stream [TYPE=Q4_K] [THREADS=2] [ROUNDS=8]
 #include <immintrin.h>
 
@@ -147,6 +148,16 @@ int main(int argc, char** argv) {
       }
     });
   };
+  // The same fixed shares, with a parallel_for (wake-up and barrier) per call: against nosync the
+  // barrier's cost, against calls what matmul adds (quantizing, chunking, dynamic hand-out).
+  auto static_calls = [&] {
+    for (const auto& v : calls)
+      pool.parallel_for((size_t)threads, 1, [&](int tid, size_t, size_t) {
+        const int64_t ng = v.n_out / 8, g0 = ng * tid / threads, g1 = ng * (tid + 1) / threads;
+        gx8({.n = n_in, .w = v.data + (size_t)g0 * group, .w_stride = group, .nr = (g1 - g0) * 8, .a = act.data(),
+             .a_stride = act_row, .nt = 1, .out = y.data() + g0 * 8, .ldo = (size_t)n_out});
+      });
+  };
   struct Arm {
     const char* name;
     std::function<void()> fn;
@@ -157,7 +168,8 @@ int main(int argc, char** argv) {
                            {"guided_read", guided_read, {}, bytes},
                            {"halves_read", halves_read, {}, bytes},
                            {"calls", layered, {}, calls_bytes},
-                           {"calls_nosync", nosync, {}, calls_bytes}};
+                           {"calls_nosync", nosync, {}, calls_bytes},
+                           {"calls_static", static_calls, {}, calls_bytes}};
   // What a call costs besides its weight stream: a wake-up and barrier, and a whole matmul of 64
   // rows whose weights stay in cache (quantizing the activations, chunking, the kernels' set-up).
   {
