@@ -44,7 +44,7 @@ void BM_attend_f16(benchmark::State& state, bool ref) {
         const uma::kernels::KvView kv{kb + g * (size_t)nblk * piece, vb + g * (size_t)nblk * piece, table.data(), bs,
                                       piece, 2, (size_t)bs * 2, (size_t)hd * 2};
         (ref ? uma::kernels::attend_f16_ref : uma::kernels::attend_f16)(q.data(), hd, (int)group, hd, scale, kv, depth,
-                                                                        scr, depth, o, hd);
+                                                                        scr, depth, o, hd, nullptr);
       }
     });
     benchmark::DoNotOptimize(out.data());

@@ -81,6 +81,15 @@ class Context {
   // Activations for one chunk: x (residual), xb (normed / attention out), q, k, v, ffn hidden.
   AlignedBuffer<float> x_, xb_, q_, k_, v_, att_, hg_, hu_, scores_;
   std::vector<float> logits_;
+  // Attention's work units (llama.cpp, Context::attention): a (token, KV head) item, or a
+  // block-aligned part of one when a long context is split; split parts' outputs and lse.
+  struct Unit {
+    size_t item;
+    int64_t b0, nblk;
+    bool whole;
+  };
+  std::vector<Unit> units_;
+  std::vector<float> part_out_, part_lse_;
   std::vector<float> rope_cs_;  // [n, n_rot]: each token's RoPE cos/sin, shared by all layers
   std::vector<BatchToken> tmp_batch_;
   std::vector<int64_t> pos_;

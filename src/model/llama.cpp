@@ -5,6 +5,7 @@
 //   logits = Wout · norm(x)
 // Qwen2 adds q/k/v biases, Qwen3 RMS-normalises each q/k head before RoPE; both rotate NeoX pairs.
 // Refs: Touvron et al. 2023 (LLaMA), Ainslie et al. 2023 (GQA), Qwen2/Qwen3 technical reports.
+#include <atomic>
 #include <cmath>
 #include <algorithm>
 #include <cstring>
@@ -87,31 +88,70 @@ void Context::attention(int64_t il, const BatchToken* batch, const int64_t* pos,
   const HParams& hp = model_.hparams();
   const int64_t hd = hp.head_dim_k, q_dim = hp.n_head * hd, group = hp.n_head / hp.n_head_kv;
   const bool f16 = kv_.type() == DType::F16;
+  const kernels::AttendFn attend = f16 ? kernels::attend_f16 : kernels::attend_f32;
   const float scale = 1.0f / std::sqrt((float)hd);
-  const int64_t n_ctx = n_ctx_;
+  const int64_t n_ctx = n_ctx_, bs = kv_.block_size();
+  const int nt = pool_.n_threads();
   // Work items are (token, kv head): the `group` query heads sharing a K/V row are done together
-  // (kernels/cpu/attention.h), so each cached row is read once for all of them.
-  // Short contexts of small models are cheaper on one thread than waking the others.
+  // (kernels/cpu/attention.h), so each cached row is read once for all of them. With fewer items
+  // than 4 per thread (one decode token: n_head_kv of them) and a long context, each item's
+  // positions are cut into block-aligned parts of at least kSplitMin positions, attended
+  // separately and merged by their log normalizers (kernels::merge_attention), so the threads
+  // share the cache in small pieces taken from a counter instead of n_head_kv / threads heads
+  // each: one core of a shared machine is often slower, and a static split waits for it.
+  constexpr int64_t kSplitMin = 256;
   const size_t items = (size_t)(n * hp.n_head_kv);
+  // Short contexts of small models are cheaper on one thread than waking the others.
   const bool small = (pos[n - 1] + 1) * n * hp.n_head * hd < (1 << 15);
-  pool_.parallel_for(items, small ? items : 1, [&](int ith, size_t b, size_t e) {
+  const int64_t want = small || nt == 1 || (int64_t)items >= 4 * nt ? 1 : (4 * nt + (int64_t)items - 1) / (int64_t)items;
+  units_.clear();
+  for (size_t i = 0; i < items; i++) {
+    const int64_t n_kv = pos[(int64_t)i / hp.n_head_kv] + 1, nblk = (n_kv + bs - 1) / bs;
+    const int64_t parts = std::clamp<int64_t>(n_kv / kSplitMin, 1, std::min(want, nblk));
+    const int64_t per = (nblk + parts - 1) / parts;
+    for (int64_t b0 = 0; b0 < nblk; b0 += per)
+      units_.push_back({.item = i, .b0 = b0, .nblk = std::min(per, nblk - b0), .whole = parts == 1});
+  }
+  const size_t n_units = units_.size();
+  if (n_units > items) {
+    part_out_.resize(n_units * (size_t)(group * hd));
+    part_lse_.resize(n_units * (size_t)group);
+  }
+  std::atomic<size_t> next{0};
+  pool_.parallel_for(small ? 1 : (size_t)nt, 1, [&](int ith, size_t, size_t) {
     float* sc = scores_.data() + (size_t)ith * (size_t)attn_scratch_per_thread(hp, n_ctx);
     float* qv = sc + group * n_ctx;  // q of each head in the group (rounded) [group][hd]
-    for (size_t i = b; i < e; i++) {
-      const int64_t t = (int64_t)i / hp.n_head_kv, g = (int64_t)i % hp.n_head_kv, h0 = g * group;
+    for (size_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < n_units;) {
+      const Unit& un = units_[u];
+      const int64_t t = (int64_t)un.item / hp.n_head_kv, g = (int64_t)un.item % hp.n_head_kv, h0 = g * group;
       const int32_t seq = batch[t].seq;
-      const int64_t n_kv = pos[t] + 1;
+      const int64_t n_kv = std::min(pos[t] + 1 - un.b0 * bs, un.nblk * bs);
       for (int64_t h = 0; h < group; h++) {
         const float* qh = q_.data() + t * q_dim + (h0 + h) * hd;
         std::memcpy(qv + h * hd, qh, sizeof(float) * (size_t)hd);
         if (f16) kernels::round_f16(qv + h * hd, hd);  // F16C: the scalar round trip cost ~0.1 ms a token
       }
-      const kernels::KvView kv{kv_.k_head(il, g), kv_.v_head(il, g), kv_.table(seq),     kv_.block_size(),
+      const kernels::KvView kv{kv_.k_head(il, g), kv_.v_head(il, g), kv_.table(seq) + un.b0, bs,
                                kv_.block_bytes(),  kv_.k_pos_stride(), kv_.k_dim_stride(), kv_.v_pos_stride()};
-      float* out = att_.data() + t * q_dim + h0 * hd;
-      (f16 ? kernels::attend_f16 : kernels::attend_f32)(qv, hd, (int)group, hd, scale, kv, n_kv, sc, n_ctx, out, hd);
+      if (un.whole) {
+        attend(qv, hd, (int)group, hd, scale, kv, n_kv, sc, n_ctx, att_.data() + t * q_dim + h0 * hd, hd, nullptr);
+      } else {
+        attend(qv, hd, (int)group, hd, scale, kv, n_kv, sc, n_ctx, part_out_.data() + u * (size_t)(group * hd), hd,
+               part_lse_.data() + u * (size_t)group);
+      }
     }
   });
+  // Each split item's parts are consecutive units.
+  for (size_t u = 0; u < n_units;) {
+    size_t e = u + 1;
+    while (e < n_units && units_[e].item == units_[u].item) e++;
+    if (!units_[u].whole) {
+      const int64_t t = (int64_t)units_[u].item / hp.n_head_kv, h0 = (int64_t)units_[u].item % hp.n_head_kv * group;
+      kernels::merge_attention((int)(e - u), (int)group, hd, part_out_.data() + u * (size_t)(group * hd),
+                               part_lse_.data() + u * (size_t)group, att_.data() + t * q_dim + h0 * hd, hd);
+    }
+    u = e;
+  }
 }
 
 }  // namespace uma

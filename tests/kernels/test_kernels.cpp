@@ -368,6 +368,7 @@ TEST(Kernels, AttentionMatchesFloat64) {
           };
           for (bool f16 : {true, false}) {
             std::vector<double> exact((size_t)(group * hd), 0.0), bound((size_t)(group * hd), 0.0);
+            std::vector<double> exact_lse((size_t)group);
             for (int h = 0; h < group; h++) {
               std::vector<double> s((size_t)n_kv);
               double mx = -1e300, sum = 0;
@@ -378,6 +379,7 @@ TEST(Kernels, AttentionMatchesFloat64) {
                 mx = std::max(mx, s[(size_t)j]);
               }
               for (double& x : s) sum += x = std::exp(x - mx);
+              exact_lse[(size_t)h] = mx + std::log(sum);
               for (int64_t j = 0; j < n_kv; j++)
                 for (int64_t c = 0; c < hd; c++) {
                   const double p = s[(size_t)j] / sum, v = kv_at(vf, v16, f16, false, j, c);
@@ -399,14 +401,42 @@ TEST(Kernels, AttentionMatchesFloat64) {
             for (const auto& [name, fn] : fns) {
               const int64_t ss = n_kv + 5, os = hd + 3;
               std::vector<float> sc((size_t)(group * ss), NAN), out((size_t)(group * os), NAN);
-              fn(q.data(), hd, group, hd, scale, kv, n_kv, sc.data(), ss, out.data(), os);
+              std::vector<float> lse((size_t)group, NAN);
+              fn(q.data(), hd, group, hd, scale, kv, n_kv, sc.data(), ss, out.data(), os, lse.data());
               const double rel = f16 ? 1.0 / 1024 : 1e-5;
-              for (int h = 0; h < group; h++)
+              for (int h = 0; h < group; h++) {
+                ASSERT_NEAR(lse[(size_t)h], exact_lse[(size_t)h], 1e-5 * (1 + std::fabs(exact_lse[(size_t)h])))
+                    << name << " lse, n_kv=" << n_kv << " h=" << h;
                 for (int64_t c = 0; c < hd; c++) {
                   const size_t i = (size_t)(h * hd + c);
                   ASSERT_NEAR(out[(size_t)(h * os + c)], exact[i], rel * bound[i] + 1e-5)
                       << name << " bs=" << bs << " hd=" << hd << " group=" << group << " n_kv=" << n_kv << " h=" << h << " c=" << c;
                 }
+              }
+              // The same positions in block-aligned parts (as Context::attention splits long
+              // contexts), each with its lse, merged: the whole range's result within the same bound.
+              const int64_t nblk_used = (n_kv + bs - 1) / bs;
+              for (int64_t per : {int64_t{1}, int64_t{2}}) {
+                if (per >= nblk_used) continue;
+                const int parts = (int)((nblk_used + per - 1) / per);
+                std::vector<float> po((size_t)(parts * group * hd)), pl((size_t)(parts * group));
+                for (int i = 0; i < parts; i++) {
+                  kernels::KvView kp = kv;
+                  kp.table = table.data() + i * per;
+                  const int64_t len = std::min(n_kv - i * per * bs, per * bs);
+                  fn(q.data(), hd, group, hd, scale, kp, len, sc.data(), ss, po.data() + (size_t)(i * group * hd), hd,
+                     pl.data() + (size_t)(i * group));
+                }
+                std::vector<float> merged((size_t)(group * os), NAN);
+                kernels::merge_attention(parts, group, hd, po.data(), pl.data(), merged.data(), os);
+                for (int h = 0; h < group; h++)
+                  for (int64_t c = 0; c < hd; c++) {
+                    const size_t i = (size_t)(h * hd + c);
+                    ASSERT_NEAR(merged[(size_t)(h * os + c)], exact[i], rel * bound[i] + 1e-5)
+                        << name << " split in " << parts << " bs=" << bs << " hd=" << hd << " group=" << group
+                        << " n_kv=" << n_kv << " h=" << h << " c=" << c;
+                  }
+              }
             }
           }
         }

@@ -28,7 +28,7 @@ using impl::block_v;
 // The reference: one key at a time, float sums in index order. Elem is float or uint16_t (f16).
 template <class Elem>
 void attend_scalar(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
-                   int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {
+                   int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os, float* lse) {
   auto load = [](const uint8_t* row, int64_t c) {
     if constexpr (sizeof(Elem) == 2) {
       uint16_t h;
@@ -50,6 +50,13 @@ void attend_scalar(const float* q, int64_t q_stride, int group, int64_t hd, floa
     }
   }
   for (int h = 0; h < group; h++) {
+    if (lse) {
+      const float* r = sc + h * ss;
+      const float m = *std::max_element(r, r + n_kv);
+      double sum = 0;
+      for (int64_t j = 0; j < n_kv; j++) sum += std::exp((double)r[j] - m);
+      lse[h] = (float)(m + std::log(sum));
+    }
     softmax(sc + h * ss, n_kv);
     if constexpr (sizeof(Elem) == 2) round_f16(sc + h * ss, n_kv);
     std::memset(out + h * os, 0, sizeof(float) * (size_t)hd);
@@ -195,7 +202,8 @@ UMA_TARGET_AVX2 inline float hmax8(__m256 a) {
 // the loops prefetch the piece kAheadBlocks ahead in the order the passes read them (all K, then all V), one line in each
 // of the first half of the inner iterations, so that misses stay spread out instead of arriving as a burst per block.
 UMA_TARGET_AVX2 void attend_slice(const float* q, int64_t q_stride, int group, int64_t hd, float scale,
-                                  const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {
+                                  const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os,
+                                  float* lse) {
   const int64_t bs = kv.block_size, nblk = (n_kv + bs - 1) / bs;
   const ReadOrder order{kv, nblk};
   order.prefetch_first((size_t)(bs * hd) * 2);
@@ -211,7 +219,10 @@ UMA_TARGET_AVX2 void attend_slice(const float* q, int64_t q_stride, int group, i
   }
   float inv[kMaxHeads];
   for (int h = 0; h < group; h++) {
-    inv[h] = (float)(1.0 / exp_sub_sum(sc + h * ss, n_kv, hmax8(mx[h])));
+    const float m = hmax8(mx[h]);
+    const double sum = exp_sub_sum(sc + h * ss, n_kv, m);
+    inv[h] = (float)(1.0 / sum);
+    if (lse) lse[h] = (float)(m + std::log(sum));
     std::memset(out + h * os, 0, sizeof(float) * (size_t)hd);
   }
   for (int64_t b = 0; b < nblk; b++) {
@@ -228,10 +239,11 @@ UMA_TARGET_AVX2 void attend_slice(const float* q, int64_t q_stride, int group, i
 }
 
 UMA_TARGET_AVX2 void attend_f16_avx2(const float* q, int64_t q_stride, int group, int64_t hd, float scale,
-                                     const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {
+                                     const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os,
+                                     float* lse) {
   for (int h = 0; h < group; h += kMaxHeads)
     attend_slice(q + h * q_stride, q_stride, std::min(kMaxHeads, group - h), hd, scale, kv, n_kv, sc + h * ss, ss,
-                 out + h * os, os);
+                 out + h * os, os, lse ? lse + h : nullptr);
 }
 
 UMA_TARGET_AVX2 void round_avx2(float* x, int64_t n) {
@@ -243,15 +255,15 @@ UMA_TARGET_AVX2 void round_avx2(float* x, int64_t n) {
 #else
 constexpr bool kAvx2 = false;
 void attend_f16_avx2(const float*, int64_t, int, int64_t, float, const KvView&, int64_t, float*, int64_t, float*,
-                     int64_t) {}
+                     int64_t, float*) {}
 void round_avx2(float*, int64_t) {}
 #endif
 
 }  // namespace
 
 void attend_f16_ref(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
-                    int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride) {
-  attend_scalar<uint16_t>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
+                    int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride, float* lse) {
+  attend_scalar<uint16_t>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride, lse);
 }
 
 namespace {
@@ -276,18 +288,37 @@ std::vector<std::pair<const char*, AttendFn>> attend_f16_kernels(const KvView& k
 bool attend_f16_simd(const KvView& kv, int64_t hd) { return kAvx2 && layout_simd(kv, hd); }
 
 void attend_f16(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
-                int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride) {
+                int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride, float* lse) {
   if (kAvx512 && layout_avx512(kv, hd))
-    impl::attend_f16_avx512(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
+    impl::attend_f16_avx512(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride, lse);
   else if (attend_f16_simd(kv, hd))
-    attend_f16_avx2(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
+    attend_f16_avx2(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride, lse);
   else
-    attend_scalar<uint16_t>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
+    attend_scalar<uint16_t>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride, lse);
 }
 
 void attend_f32(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
-                int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride) {
-  attend_scalar<float>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride);
+                int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride, float* lse) {
+  attend_scalar<float>(q, q_stride, group, hd, scale, kv, n_kv, scores, score_stride, out, out_stride, lse);
+}
+
+void merge_attention(int parts, int group, int64_t hd, const float* part_out, const float* lse, float* out,
+                     int64_t out_stride) {
+  for (int h = 0; h < group; h++) {
+    float m = -INFINITY;
+    for (int i = 0; i < parts; i++) m = std::max(m, lse[i * group + h]);
+    double wsum = 0;
+    float* o = out + h * out_stride;
+    std::fill(o, o + hd, 0.f);
+    for (int i = 0; i < parts; i++) {
+      const double w = std::exp((double)lse[i * group + h] - m);
+      wsum += w;
+      const float* po = part_out + ((size_t)i * group + h) * (size_t)hd;
+      for (int64_t c = 0; c < hd; c++) o[c] += (float)w * po[c];
+    }
+    const float inv = (float)(1.0 / wsum);
+    for (int64_t c = 0; c < hd; c++) o[c] *= inv;
+  }
 }
 
 void round_f16(float* x, int64_t n) {

@@ -36,13 +36,24 @@ struct KvView {
 // scores: scratch of group × score_stride floats, score_stride >= n_kv.
 // f16 cache: AVX-512 or AVX2 (F16C) on x86, scalar elsewhere; streams the next block while computing this
 // one. Summation order differs from the scalar reference in the last bits (tested with bounds).
+// lse (nullable): per head, log Σ_j exp(scale · q·k_j), the softmax's log normalizer, so results
+// over disjoint position ranges can be combined (merge_attention).
 void attend_f16(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
-                int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride);
+                int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride,
+                float* lse = nullptr);
 void attend_f32(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
-                int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride);
+                int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride,
+                float* lse = nullptr);
 
 using AttendFn = void (*)(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
-                          int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride);
+                          int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride,
+                          float* lse);
+
+// Attention over a long context cut into `parts` position ranges (each attended separately, with
+// its lse): out[h] = Σ_i w_i part_out[i][h] / Σ_i w_i, w_i = exp(lse[i][h] − max_i lse[i][h]).
+// part_out: [parts][group][hd], lse: [parts][group]; out rows out_stride apart.
+void merge_attention(int parts, int group, int64_t hd, const float* part_out, const float* lse, float* out,
+                     int64_t out_stride);
 
 // The SIMD kernels that take this layout and head size on this CPU, fastest first by ISA name
 // ("avx512": hd a multiple of 16; "avx2"); attend_f16 uses the first (UMA_ISA=avx2 in the
@@ -55,7 +66,8 @@ bool attend_f16_simd(const KvView& kv, int64_t hd);
 
 // The scalar reference for f16 caches (also the fallback), exposed for the kernel tests.
 void attend_f16_ref(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
-                    int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride);
+                    int64_t n_kv, float* scores, int64_t score_stride, float* out, int64_t out_stride,
+                    float* lse = nullptr);
 
 // x[i] = f16_to_f32(f32_to_f16(x[i])): rounds to f16 and back (F16C 8 at a time on AVX2).
 void round_f16(float* x, int64_t n);

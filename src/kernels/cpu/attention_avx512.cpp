@@ -127,7 +127,8 @@ UMA_TARGET_AVX512 void weighted_heads(const float* p, int64_t ss, const uint8_t*
 // attend_slice of attention.cpp on 16 lanes (see there for the passes and the prefetch order).
 template <int P>
 UMA_TARGET_AVX512 void attend_slice(const float* q, int64_t q_stride, int group, int64_t hd, float scale,
-                                    const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {
+                                    const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os,
+                                    float* lse) {
   const int64_t bs = kv.block_size, nblk = (n_kv + bs - 1) / bs;
   const ReadOrder order{kv, nblk};
   order.prefetch_first((size_t)(bs * hd) * 2);
@@ -143,7 +144,10 @@ UMA_TARGET_AVX512 void attend_slice(const float* q, int64_t q_stride, int group,
   }
   float inv[kMaxHeads];
   for (int h = 0; h < group; h++) {
-    inv[h] = (float)(1.0 / exp_sub_sum(sc + h * ss, n_kv, hmax16(mx[h])));
+    const float m = hmax16(mx[h]);
+    const double sum = exp_sub_sum(sc + h * ss, n_kv, m);
+    inv[h] = (float)(1.0 / sum);
+    if (lse) lse[h] = (float)(m + std::log(sum));
     std::memset(out + h * os, 0, sizeof(float) * (size_t)hd);
   }
   for (int64_t b = 0; b < nblk; b++) {
@@ -167,14 +171,17 @@ bool avx512_supported() {
 }
 
 UMA_TARGET_AVX512 void attend_f16_avx512(const float* q, int64_t q_stride, int group, int64_t hd, float scale,
-                                         const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os) {
+                                         const KvView& kv, int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os,
+                                         float* lse) {
   // Tiles of a whole 32-position block when blocks allow (8 accumulators), else of 16.
   for (int h = 0; h < group; h += kMaxHeads) {
     const int gs = std::min(kMaxHeads, group - h);
     if (kv.block_size % 32 == 0)
-      attend_slice<2>(q + h * q_stride, q_stride, gs, hd, scale, kv, n_kv, sc + h * ss, ss, out + h * os, os);
+      attend_slice<2>(q + h * q_stride, q_stride, gs, hd, scale, kv, n_kv, sc + h * ss, ss, out + h * os, os,
+                      lse ? lse + h : nullptr);
     else
-      attend_slice<1>(q + h * q_stride, q_stride, gs, hd, scale, kv, n_kv, sc + h * ss, ss, out + h * os, os);
+      attend_slice<1>(q + h * q_stride, q_stride, gs, hd, scale, kv, n_kv, sc + h * ss, ss, out + h * os, os,
+                      lse ? lse + h : nullptr);
   }
 }
 
@@ -185,7 +192,7 @@ UMA_TARGET_AVX512 void attend_f16_avx512(const float* q, int64_t q_stride, int g
 namespace uma::kernels::impl {
 bool avx512_supported() { return false; }
 void attend_f16_avx512(const float*, int64_t, int, int64_t, float, const KvView&, int64_t, float*, int64_t, float*,
-                       int64_t) {}
+                       int64_t, float*) {}
 }  // namespace uma::kernels::impl
 
 #endif

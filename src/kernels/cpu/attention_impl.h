@@ -64,6 +64,6 @@ UMA_TARGET_AVX2 inline void scale_round(float* p, int64_t n, float inv) {
 // kv_cache.h's strides; call only where avx512_supported().
 bool avx512_supported();
 void attend_f16_avx512(const float* q, int64_t q_stride, int group, int64_t hd, float scale, const KvView& kv,
-                       int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os);
+                       int64_t n_kv, float* sc, int64_t ss, float* out, int64_t os, float* lse);
 
 }  // namespace uma::kernels::impl

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <random>
 
 #include "model/context.h"
 #include "model/model.h"
@@ -75,6 +76,38 @@ TEST(ArchReference, LlamaTiedLinearRope) {
 }
 TEST(ArchReference, Qwen2) { check_arch({.arch = "qwen2", .rope_base = 1000000.f}, "qwen2"); }
 TEST(ArchReference, Qwen3) { check_arch({.arch = "qwen3", .n_head_kv = 1}, "qwen3"); }
+
+// One decode token over a long context on two threads takes Context::attention's split path
+// (fewer (token, KV head) items than 4 per thread: each head's positions in parts merged by their
+// log normalizers); its logits must still match the float64 reference, and a one-thread context
+// (no split) within the same bound.
+TEST(ArchReference, LongContextDecodeSplitsAttention) {
+  auto vocab = uma::gguf::GgufFile::open(kVocab);
+  ASSERT_TRUE(vocab.ok()) << vocab.status().message();
+  const SynthSpec spec{.arch = "llama", .n_ctx = 1024};
+  const auto w = uma::test::make_weights(spec, 512);
+  const std::string path = std::string(UMA_BINARY_DIR) + "/synth-long.gguf";
+  ASSERT_TRUE(uma::test::write_synth(spec, *vocab, w, path).is_ok());
+  auto model = uma::Model::load(path);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  std::vector<int> tokens;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 700; i++) tokens.push_back(3 + (int)(rng() % 509));
+  const auto want = uma::test::ref_forward(spec, w, tokens);
+  for (int threads : {2, 1}) {
+    for (uma::DType kv : {uma::DType::F32, uma::DType::F16}) {
+      auto ctx = uma::Context::create(**model, {.n_ctx = 1024, .n_threads = threads, .kv_type = kv});
+      ASSERT_TRUE(ctx.ok()) << ctx.status().message();
+      ASSERT_TRUE((*ctx)->decode(std::vector<uma::TokenId>(tokens.begin(), tokens.end() - 1)).ok());
+      const uma::TokenId last[1] = {tokens.back()};
+      auto l = (*ctx)->decode(last);
+      ASSERT_TRUE(l.ok());
+      EXPECT_LT(max_rel_err(l->data(), want.back()), kv == uma::DType::F32 ? 2e-5 : 5e-3)
+          << threads << " threads, " << uma::dtype_name(kv) << " KV";
+    }
+  }
+  std::remove(path.c_str());
+}
 
 TEST(Context, Errors) {
   auto model = uma::Model::load(kVocab);
