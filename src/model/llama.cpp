@@ -95,7 +95,7 @@ void Context::attention(int64_t il, const BatchToken* batch, const int64_t* pos,
   // Work items are (token, kv head): the `group` query heads sharing a K/V row are done together
   // (kernels/cpu/attention.h), so each cached row is read once for all of them. With fewer items
   // than 4 per thread (one decode token: n_head_kv of them) and a long context, each item's
-  // positions are cut into block-aligned parts of at least kSplitMin positions, attended
+  // positions are cut into block-aligned parts (kSplitMin or more positions on average), attended
   // separately and merged by their log normalizers (kernels::merge_attention), so the threads
   // share the cache in small pieces taken from a counter instead of n_head_kv / threads heads
   // each: one core of a shared machine is often slower, and a static split waits for it.
