@@ -139,24 +139,20 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> act(act_row);
   uma::quant::quantize_row_act(vt, x.data(), act.data(), n_in);
   const uma::quant::GemmFn gx8 = uma::quant::gemm_x8_fn(t);
+  auto share = [&](const uma::kernels::MatView& v, int tid) {  // thread tid's fixed share of call v
+    const int64_t ng = v.n_out / 8, g0 = ng * tid / threads, g1 = ng * (tid + 1) / threads;
+    gx8({.n = n_in, .w = v.data + (size_t)g0 * group, .w_stride = group, .nr = (g1 - g0) * 8, .a = act.data(),
+         .a_stride = act_row, .nt = 1, .out = y.data() + g0 * 8, .ldo = (size_t)n_out});
+  };
   auto nosync = [&] {
     pool.parallel_for((size_t)threads, 1, [&](int tid, size_t, size_t) {
-      for (const auto& v : calls) {
-        const int64_t ng = v.n_out / 8, g0 = ng * tid / threads, g1 = ng * (tid + 1) / threads;
-        gx8({.n = n_in, .w = v.data + (size_t)g0 * group, .w_stride = group, .nr = (g1 - g0) * 8, .a = act.data(),
-             .a_stride = act_row, .nt = 1, .out = y.data() + g0 * 8, .ldo = (size_t)n_out});
-      }
+      for (const auto& v : calls) share(v, tid);
     });
   };
   // The same fixed shares, with a parallel_for (wake-up and barrier) per call: against nosync the
   // barrier's cost, against calls what matmul adds (quantizing, chunking, dynamic hand-out).
   auto static_calls = [&] {
-    for (const auto& v : calls)
-      pool.parallel_for((size_t)threads, 1, [&](int tid, size_t, size_t) {
-        const int64_t ng = v.n_out / 8, g0 = ng * tid / threads, g1 = ng * (tid + 1) / threads;
-        gx8({.n = n_in, .w = v.data + (size_t)g0 * group, .w_stride = group, .nr = (g1 - g0) * 8, .a = act.data(),
-             .a_stride = act_row, .nt = 1, .out = y.data() + g0 * 8, .ldo = (size_t)n_out});
-      });
+    for (const auto& v : calls) pool.parallel_for((size_t)threads, 1, [&](int tid, size_t, size_t) { share(v, tid); });
   };
   struct Arm {
     const char* name;
