@@ -92,18 +92,12 @@ int main(int argc, char** argv) {
   const int64_t call_rows[] = {1536, 1024, 8192, 4096};
   std::vector<uma::kernels::MatView> calls;
   size_t calls_bytes = 0;
-  for (int64_t r0 = 0;;) {
-    bool full = false;
-    for (int64_t n : call_rows) {
-      if (r0 + n > n_out) { full = true; break; }
-      uma::kernels::MatView v = view;
-      v.data = packed.data() + group * (size_t)(r0 / 8);
-      v.n_out = n;
-      calls.push_back(v);
-      calls_bytes += group * (size_t)(n / 8);
-      r0 += n;
-    }
-    if (full) break;
+  for (int64_t k = 0, r0 = 0, n = call_rows[0]; r0 + n <= n_out; r0 += n, n = call_rows[++k % 4]) {
+    uma::kernels::MatView v = view;
+    v.data = packed.data() + group * (size_t)(r0 / 8);
+    v.n_out = n;
+    calls.push_back(v);
+    calls_bytes += group * (size_t)(n / 8);
   }
   auto layered = [&] {
     for (const auto& v : calls) uma::kernels::matmul(pool, v, x.data(), 1, y.data(), scratch);
@@ -204,20 +198,19 @@ int main(int argc, char** argv) {
     std::printf("   median %.1f\n", s[s.size() / 2]);
   }
   if (probe) std::printf("probe        %.1f\n", probe->bytes_per_s / 1e9);
-  // Per round, kernel / guided read (the two ran seconds apart, so they saw the same machine).
-  std::vector<double> ratio;
-  for (size_t r = 0; r < arms[0].gbs.size(); r++) ratio.push_back(arms[0].gbs[r] / arms[1].gbs[r]);
-  std::sort(ratio.begin(), ratio.end());
-  std::printf("kernel/read  median %.3f (min %.3f, max %.3f)\n", ratio[ratio.size() / 2], ratio.front(), ratio.back());
-  ratio.clear();
-  for (size_t r = 0; r < arms[0].gbs.size(); r++) ratio.push_back(arms[3].gbs[r] / arms[0].gbs[r]);
-  std::sort(ratio.begin(), ratio.end());
-  std::printf("calls/kernel median %.3f (min %.3f, max %.3f; %zu calls, %.0f MB)\n", ratio[ratio.size() / 2],
-              ratio.front(), ratio.back(), calls.size(), calls_bytes / 1e6);
-  ratio.clear();
-  for (size_t r = 0; r < arms[0].gbs.size(); r++) ratio.push_back(arms[4].gbs[r] / arms[3].gbs[r]);
-  std::sort(ratio.begin(), ratio.end());
-  std::printf("nosync/calls median %.3f (min %.3f, max %.3f)\n", ratio[ratio.size() / 2], ratio.front(), ratio.back());
+  // Per round, one arm / another (they ran seconds apart, so they saw the same machine).
+  auto print_ratio = [&](const char* name, size_t num, size_t den, const char* extra) {
+    std::vector<double> ratio;
+    for (size_t r = 0; r < arms[num].gbs.size(); r++) ratio.push_back(arms[num].gbs[r] / arms[den].gbs[r]);
+    std::sort(ratio.begin(), ratio.end());
+    std::printf("%-12s median %.3f (min %.3f, max %.3f%s)\n", name, ratio[ratio.size() / 2], ratio.front(), ratio.back(),
+                extra);
+  };
+  char calls_info[64];
+  std::snprintf(calls_info, sizeof calls_info, "; %zu calls, %.0f MB", calls.size(), calls_bytes / 1e6);
+  print_ratio("kernel/read", 0, 1, "");
+  print_ratio("calls/kernel", 3, 0, calls_info);
+  print_ratio("nosync/calls", 4, 3, "");
   volatile uint64_t keep = 0;
   for (auto v : sink) keep = keep ^ v;
   return 0;

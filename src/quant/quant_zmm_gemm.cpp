@@ -310,11 +310,11 @@ UMA_TARGET_ZMM void gemm_q8_0_act(const GemmArgs& g, GemmFn vnni_fn, Tile tile) 
   static_assert(kQK4_0 == kQK8_0);
   if (g.nt < kTT) return vnni_fn(g);
   const int64_t nb = g.n / kQK8_0;
-  thread_local std::vector<int32_t> ysum;
-  thread_local std::vector<float> dy;
-  x8::q8_0_block_sums(g, nb, Factor, ysum);
-  q8_0_scales(g, nb, dy);
-  drive<2>(g, vnni_fn, [&]<int G>(int64_t grp, int64_t t) { tile.template operator()<G>(grp, t, nb, ysum.data(), dy.data()); });
+  thread_local x8::ActSums<int32_t> ysum;
+  thread_local x8::ActSums<float> dy;
+  const int32_t* ys = ysum.get(g, nb, [&](std::vector<int32_t>& v) { x8::q8_0_block_sums(g, nb, Factor, v); });
+  const float* d = dy.get(g, nb, [&](std::vector<float>& v) { q8_0_scales(g, nb, v); });
+  drive<2>(g, vnni_fn, [&]<int G>(int64_t grp, int64_t t) { tile.template operator()<G>(grp, t, nb, ys, d); });
 }
 
 void gemm_q4_0_x8(const GemmArgs& g) {
@@ -332,17 +332,17 @@ void gemm_q8_0_x8(const GemmArgs& g) {
 void gemm_q4_k_x8(const GemmArgs& g) {
   if (g.nt < kTT) return vnni::gemm_q4_k_x8(g);
   const int64_t nb = g.n / kQK_K;
-  thread_local std::vector<int32_t> pairs;
-  x8::q8_k_min_pairs(g, nb, pairs);
-  drive<1>(g, vnni::gemm_q4_k_x8, [&]<int G>(int64_t grp, int64_t t) { q4_k_tile<kTT>(g, grp, t, nb, pairs.data()); });
+  thread_local x8::ActSums<int32_t> pairs;
+  const int32_t* pp = pairs.get(g, nb, [&](std::vector<int32_t>& v) { x8::q8_k_min_pairs(g, nb, v); });
+  drive<1>(g, vnni::gemm_q4_k_x8, [&]<int G>(int64_t grp, int64_t t) { q4_k_tile<kTT>(g, grp, t, nb, pp); });
 }
 
 void gemm_q6_k_x8(const GemmArgs& g) {
   if (g.nt < kTT) return vnni::gemm_q6_k_x8(g);
   const int64_t nb = g.n / kQK_K;
-  thread_local std::vector<int32_t> off;
-  x8::q8_k_offsets32(g, nb, off);
-  drive<1>(g, vnni::gemm_q6_k_x8, [&]<int G>(int64_t grp, int64_t t) { q6_k_tile<kTT>(g, grp, t, nb, off.data()); });
+  thread_local x8::ActSums<int32_t> off;
+  const int32_t* op = off.get(g, nb, [&](std::vector<int32_t>& v) { x8::q8_k_offsets32(g, nb, v); });
+  drive<1>(g, vnni::gemm_q6_k_x8, [&]<int G>(int64_t grp, int64_t t) { q6_k_tile<kTT>(g, grp, t, nb, op); });
 }
 
 }  // namespace uma::quant::zmm

@@ -311,7 +311,8 @@ TEST_P(X8Kernels, MatchReference) {
 // A decode-sized matmul runs a kernel once per chunk, and the kernels keep the per-activation
 // sums of their last chunk while GemmArgs::act_id is unchanged (quant_x8_common.h, ActSums).
 // Consecutive calls through one scratch buffer put new activations at the same address: each
-// call's result must still be its own, on every x8 type, over many chunks on two threads.
+// call's result must still be its own, on every x8 type, over many chunks on two threads, for
+// one token and for five (the prefill tiles and their leftover token).
 TEST_P(X8Kernels, RepeatedMatmulsKeepNoStaleSums) {
   const DType t = GetParam().first;
   if (quant::gemm_x8_fns(t).empty()) GTEST_SKIP() << "no x8 kernel on this CPU";
@@ -319,8 +320,9 @@ TEST_P(X8Kernels, RepeatedMatmulsKeepNoStaleSums) {
   const size_t group = quant::interleaved_group_bytes(t, n);
   ThreadPool pool(2);
   kernels::MatmulScratch scratch;
-  for (uint32_t call = 0; call < 3; ++call) {
-    const Problem p = make_problem(t, n, rows, 1, 0.5f, 100 + call);  // new weights and activations
+  for (uint32_t call = 0; call < 6; ++call) {
+    const int64_t n_tok = call % 2 ? 5 : 1;  // decode, and a prefill tile with a leftover token
+    const Problem p = make_problem(t, n, rows, n_tok, 0.5f, 100 + call);  // new weights and activations
     std::vector<uint8_t> packed(group * (size_t)(rows / 8));
     for (int64_t r = 0; r < rows; r += 8)
       quant::repack_rows_x8(t, p.w.data() + p.w_row * (size_t)r, p.w_row, n, packed.data() + group * (size_t)(r / 8));
@@ -328,9 +330,9 @@ TEST_P(X8Kernels, RepeatedMatmulsKeepNoStaleSums) {
     reference(t, p, ref, mag);
     const kernels::MatView view{.type = t, .data = packed.data(), .n_in = n, .n_out = rows, .row_bytes = p.w_row,
                                 .interleave = 8};
-    std::vector<float> y((size_t)rows, NAN);
-    kernels::matmul(pool, view, p.xf.data(), 1, y.data(), scratch);
-    for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], ref[i], 2e-6 * mag[i] + 1e-30) << "call " << call << " row " << i;
+    std::vector<float> y((size_t)(rows * n_tok), NAN);
+    kernels::matmul(pool, view, p.xf.data(), n_tok, y.data(), scratch);
+    for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], ref[i], 2e-6 * mag[i] + 1e-30) << "call " << call << " at " << i;
   }
 }
 

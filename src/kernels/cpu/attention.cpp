@@ -50,14 +50,8 @@ void attend_scalar(const float* q, int64_t q_stride, int group, int64_t hd, floa
     }
   }
   for (int h = 0; h < group; h++) {
-    if (lse) {
-      const float* r = sc + h * ss;
-      const float m = *std::max_element(r, r + n_kv);
-      double sum = 0;
-      for (int64_t j = 0; j < n_kv; j++) sum += std::exp((double)r[j] - m);
-      lse[h] = (float)(m + std::log(sum));
-    }
-    softmax(sc + h * ss, n_kv);
+    const double l = softmax(sc + h * ss, n_kv);
+    if (lse) lse[h] = (float)l;
     if constexpr (sizeof(Elem) == 2) round_f16(sc + h * ss, n_kv);
     std::memset(out + h * os, 0, sizeof(float) * (size_t)hd);
   }

@@ -116,13 +116,15 @@ void rope_apply(float* x, const float* cs, const RopeParams& p) {
   }
 }
 
-void softmax(float* x, int64_t n) {
+double softmax(float* x, int64_t n) {
   const int64_t n8 = kAvx2 ? n / 8 * 8 : 0;
   float mx = n8 ? max_avx2(x, n8, -INFINITY) : -INFINITY;
   for (int64_t i = n8; i < n; i++) mx = x[i] > mx ? x[i] : mx;
-  const float inv = (float)(1.0 / exp_sub_sum(x, n, mx));
+  const double sum = exp_sub_sum(x, n, mx);
+  const float inv = (float)(1.0 / sum);
   if (n8) scale_avx2(x, n8, inv);
   for (int64_t i = n8; i < n; i++) x[i] *= inv;
+  return mx + std::log(sum);
 }
 
 double exp_sub_sum(float* x, int64_t n, float mx) {

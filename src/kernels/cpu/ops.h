@@ -24,8 +24,9 @@ struct RopeParams {
 void rope_angles(int32_t pos, const RopeParams& p, float* cs);
 void rope_apply(float* x, const float* cs, const RopeParams& p);
 
-// In-place softmax over x: [n]; returns nothing, max-subtracted for stability.
-void softmax(float* x, int64_t n);
+// In-place softmax over x: [n], max-subtracted for stability. Returns the log normalizer
+// log Σ_i exp(x_i) of the input (what attention needs to merge parts, attention.h).
+double softmax(float* x, int64_t n);
 
 // softmax's middle step, for callers that found the maximum mx themselves and scale later:
 // x[i] = exp(x[i] - mx) in place; returns Σ x[i] (summed in double).
