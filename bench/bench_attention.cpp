@@ -63,6 +63,9 @@ BENCHMARK_CAPTURE(BM_attend_f16, simd, false)  // attend_f16 as dispatched (UMA_
     ->Args({4096, 16, 1})
     ->Args({16384, 16, 1})
     ->Args({4096, 16, 2})
+    ->Args({4096, 1, 1})
+    ->Args({4096, 1, 2})
+    ->Args({128, 1, 2})
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_attend_f16, scalar_ref, true)->Args({4096, 16, 1});
 BENCHMARK_MAIN();

@@ -346,7 +346,7 @@ TEST(Kernels, AttentionMatchesFloat64) {
   for (int64_t bs : {32, 16}) {
     for (int64_t hd : {64, 128, 72, 20}) {
       for (int group : {1, 2, 3, 4, 5, 8}) {
-        for (int64_t n_kv : {1, 31, 32, 33, 100, 301}) {
+        for (int64_t n_kv : {1, 31, 32, 33, 100, 301, 1100}) {
           const int64_t n_kv_heads = 2, head = 1;  // rows hold 2 KV heads; attend to the second
           const int64_t nblk = (n_kv + bs - 1) / bs + 3, row = n_kv_heads * hd;
           const uint32_t seed = (uint32_t)(bs * 7919 + hd * 131 + group * 17 + n_kv);

@@ -81,6 +81,66 @@ UMA_TARGET_AVX512 inline void scores_tile(const float* q, int64_t q_stride, cons
   }
 }
 
+// exp of 16 floats as ops.cpp's exp8 (2^k · e^r, two-part ln 2, Taylor to r^7), with the 2^k
+// applied by vscalefps. Inputs are clamped to [-87.3, 88.7]: below, the result is ~1e-38 where
+// exp8 gives 0, which vanishes in the f16 rounding of the probabilities.
+UMA_TARGET_AVX512 inline __m512 exp16(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.7f));
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 5040);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, k);
+}
+
+// x[i] = exp(x[i] - mx) for i < n; returns their sum. The softmax between the passes: with
+// 8-lane exps and a double accumulator per vector (ops.h's exp_sub_sum) it was a fifth of the
+// kernel's time at depth 4096 (perf, bench_attention). Sums run in float over 1024 values at a
+// time (16 lanes of 64 terms <= 1 each), then in double.
+UMA_TARGET_AVX512 double exp_sub_sum16(float* x, int64_t n, float mx) {
+  const __m512 m = _mm512_set1_ps(mx);
+  double sum = 0.0;
+  for (int64_t c = 0; c < n; c += 1024) {
+    const int64_t ce = std::min(n, c + 1024);
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    int64_t i = c;
+    for (; i + 32 <= ce; i += 32) {
+      const __m512 e0 = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), m));
+      const __m512 e1 = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), m));
+      _mm512_storeu_ps(x + i, e0);
+      _mm512_storeu_ps(x + i + 16, e1);
+      s0 = _mm512_add_ps(s0, e0);
+      s1 = _mm512_add_ps(s1, e1);
+    }
+    for (; i < ce; i += 16) {
+      const __mmask16 k = ce - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ce - i)) - 1);
+      const __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), m));
+      _mm512_mask_storeu_ps(x + i, k, e);
+      s0 = _mm512_mask_add_ps(s0, k, s0, e);
+    }
+    sum += (double)_mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+  }
+  return sum;
+}
+
+// attention_impl.h's scale_round on 16 lanes: p[i] = f16(p[i] · inv).
+UMA_TARGET_AVX512 inline void scale_round16(float* p, int64_t n, float inv) {
+  const __m512 v = _mm512_set1_ps(inv);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+    const __m256i h = _mm512_cvtps_ph(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, p + i), v), _MM_FROUND_TO_NEAREST_INT);
+    _mm512_mask_storeu_ps(p + i, k, _mm512_maskz_cvtph_ps((__mmask16)0xFFFF, h));
+  }
+}
+
 template <int P>
 UMA_TARGET_AVX512 inline void scores_heads(const float* q, int64_t q_stride, int group, const uint8_t* kb, size_t ds,
                                            int64_t hd, float scale, const uint8_t* pf, float* sc, int64_t ss,
@@ -145,7 +205,7 @@ UMA_TARGET_AVX512 void attend_slice(const float* q, int64_t q_stride, int group,
   float inv[kMaxHeads];
   for (int h = 0; h < group; h++) {
     const float m = hmax16(mx[h]);
-    const double sum = exp_sub_sum(sc + h * ss, n_kv, m);
+    const double sum = exp_sub_sum16(sc + h * ss, n_kv, m);
     inv[h] = (float)(1.0 / sum);
     if (lse) lse[h] = (float)(m + std::log(sum));
     std::memset(out + h * os, 0, sizeof(float) * (size_t)hd);
@@ -155,7 +215,7 @@ UMA_TARGET_AVX512 void attend_slice(const float* q, int64_t q_stride, int group,
     const uint8_t* pf = order.at(nblk + b + kAheadBlocks, vb);
     const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
     const size_t rs = kv.v_pos_stride;
-    for (int h = 0; h < group; h++) scale_round(sc + h * ss + j0, n, inv[h]);
+    for (int h = 0; h < group; h++) scale_round16(sc + h * ss + j0, n, inv[h]);
     int h = 0;
     for (; h + 4 <= group; h += 4) weighted_heads<4>(sc + h * ss + j0, ss, vb, rs, n, hd, bs, pf, out + h * os, os);
     for (; h + 2 <= group; h += 2) weighted_heads<2>(sc + h * ss + j0, ss, vb, rs, n, hd, bs, pf, out + h * os, os);
