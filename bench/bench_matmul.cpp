@@ -59,6 +59,9 @@ Fixture make(uma::DType t, int64_t n_in, int64_t n_out, int64_t n_tok, bool x8) 
 // this was tuned on, so every pass streams from DRAM; one Llama-3-8B FFN matrix, 33 MB, still
 // partly hit the L3); prefill 2048 rows. The _l2 variants use 64 rows, which stay in each core's L2 (Q4_0: 144 KiB, F16: 512 KiB): the
 // kernel's arithmetic speed without memory in the way.
+// x8_tg_l2big (256 rows, still in L2) and x8_tg_l1 (16 rows) split a call's time into the fixed
+// part (quantizing the activation, the per-call sums, dispatch: ~1 µs on the Zen 5 VM) and the
+// kernel's per-byte speed: (t_l2big - t_l2) / 192 rows.
 void BM_matmul(benchmark::State& state, uma::DType t, int64_t n_tok, int64_t rows, bool x8 = false) {
   const int threads = (int)state.range(0);
   const int64_t n_in = 4096, n_out = rows ? rows : n_tok == 1 ? 4 * kDistinctRows : 2048;
@@ -85,6 +88,8 @@ void BM_matmul(benchmark::State& state, uma::DType t, int64_t n_tok, int64_t row
 #define UMA_BENCH_X8(T)                                                                         \
   BENCHMARK_CAPTURE(BM_matmul, T##_x8_tg, uma::DType::T, 1, 0, true)->Arg(1)->Arg(2)->UseRealTime(); \
   BENCHMARK_CAPTURE(BM_matmul, T##_x8_tg_l2, uma::DType::T, 1, 64, true)->Arg(1)->UseRealTime();  \
+  BENCHMARK_CAPTURE(BM_matmul, T##_x8_tg_l2big, uma::DType::T, 1, 256, true)->Arg(1)->UseRealTime(); \
+  BENCHMARK_CAPTURE(BM_matmul, T##_x8_tg_l1, uma::DType::T, 1, 16, true)->Arg(1)->UseRealTime(); \
   BENCHMARK_CAPTURE(BM_matmul, T##_x8_pp64, uma::DType::T, 64, 0, true)->Arg(2)->UseRealTime();
 
 UMA_BENCH_TYPE(Q4_0)
