@@ -29,7 +29,7 @@ void rope_apply(float* x, const float* cs, const RopeParams& p);
 double softmax(float* x, int64_t n);
 
 // softmax's middle step, for callers that found the maximum mx themselves and scale later:
-// x[i] = exp(x[i] - mx) in place; returns Σ x[i] (summed in double).
+// x[i] = exp(x[i] - mx) in place; returns Σ x[i] (in float per 1024 values, then in double).
 double exp_sub_sum(float* x, int64_t n, float mx);
 
 // out[i] = silu(gate[i]) * up[i]   (SwiGLU, Shazeer 2020); silu(x) = x / (1 + e^-x)
