@@ -44,6 +44,39 @@ __attribute__((target("avx2"))) uint64_t read_avx2(const uint8_t* p, size_t n) {
   return (uint64_t)_mm256_extract_epi64(s, 0) ^ (uint64_t)_mm256_extract_epi64(s, 3);
 }
 
+// The plain read with what the decode kernels add around their loads, to tell which of them costs
+// stream speed: Pf = one T1 prefetch per line 8 KiB ahead (as x8::prefetch_ahead_part), Work =
+// vpdpbusd on registers per 128 bytes (16: about the Q4_K kernel's compute time per byte in L2).
+template <int Pf, int Work>
+__attribute__((target("avx2,avx512f,avx512vl,avx512vnni"))) uint64_t read_like_kernel(const uint8_t* p, size_t n) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  __m256i w[8];
+  for (auto& v : w) v = _mm256_set1_epi32(1);
+  size_t i = 0;
+  for (; i + 128 <= n; i += 128) {
+    const auto* v = reinterpret_cast<const __m256i*>(p + i);
+    if constexpr (Pf == 1) {
+      _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192 + 64), _MM_HINT_T1);
+    } else if constexpr (Pf == 2) {  // the first two lines of each 4 KiB page, 8 KiB ahead
+      if ((i & 4095) == 0) {
+        _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192), _MM_HINT_T1);
+        _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192 + 64), _MM_HINT_T1);
+      }
+    }
+    const __m256i l0 = _mm256_loadu_si256(v + 0), l1 = _mm256_loadu_si256(v + 1);
+    const __m256i l2 = _mm256_loadu_si256(v + 2), l3 = _mm256_loadu_si256(v + 3);
+    a0 = _mm256_add_epi64(a0, l0);
+    a1 = _mm256_add_epi64(a1, l1);
+    a2 = _mm256_add_epi64(a2, l2);
+    a3 = _mm256_add_epi64(a3, l3);
+    for (int k = 0; k < Work; k++) w[k % 8] = _mm256_dpbusd_epi32(w[k % 8], l0, l1);  // 8 independent chains
+  }
+  for (int k = 0; k < 8; k++) a0 = _mm256_xor_si256(a0, w[k]);
+  const __m256i s = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
+  return (uint64_t)_mm256_extract_epi64(s, 0) ^ (uint64_t)_mm256_extract_epi64(s, 3);
+}
+
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
@@ -119,6 +152,21 @@ int main(int argc, char** argv) {
         sink[64 * tid] += read_avx2(packed.data() + ch[c].first * group, (ch[c].second - ch[c].first) * group);
     });
   };
+  auto guided_with = [&](uint64_t (*rd)(const uint8_t*, size_t)) {
+    std::vector<std::pair<size_t, size_t>> ch;
+    const size_t ng = (size_t)n_out / 8, nt = (size_t)threads;
+    for (size_t g = 0, left = ng; g < ng;) {
+      const size_t e = std::min(ng, g + uma::kernels::guided_chunk(left, ng, nt));
+      ch.push_back({g, e});
+      left -= e - g;
+      g = e;
+    }
+    std::atomic<size_t> next{0};
+    pool.parallel_for(nt, 1, [&](int tid, size_t, size_t) {
+      for (size_t c; (c = next.fetch_add(1)) < ch.size();)
+        sink[64 * tid] += rd(packed.data() + ch[c].first * group, (ch[c].second - ch[c].first) * group);
+    });
+  };
   // One contiguous half per thread, as the probe reads.
   auto halves_read = [&] {
     pool.parallel_for((size_t)threads, 1, [&](int tid, size_t, size_t) {
@@ -156,10 +204,9 @@ int main(int argc, char** argv) {
   };
   std::vector<Arm> arms = {{"kernel", kernel, {}, bytes},
                            {"guided_read", guided_read, {}, bytes},
-                           {"halves_read", halves_read, {}, bytes},
                            {"calls", layered, {}, calls_bytes},
-                           {"calls_nosync", nosync, {}, calls_bytes},
-                           {"calls_static", static_calls, {}, calls_bytes}};
+                           {"read_pg", [&] { guided_with(read_like_kernel<2, 0>); }, {}, bytes},
+                           {"read_pg_work", [&] { guided_with(read_like_kernel<2, 16>); }, {}, bytes}};
   // What a call costs besides its weight stream: a wake-up and barrier, and a whole matmul of 64
   // rows whose weights stay in cache (quantizing the activations, chunking, the kernels' set-up).
   {
