@@ -30,25 +30,13 @@
 
 namespace {
 
-__attribute__((target("avx2"))) uint64_t read_avx2(const uint8_t* p, size_t n) {
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-  size_t i = 0;
-  for (; i + 128 <= n; i += 128) {
-    const auto* v = reinterpret_cast<const __m256i*>(p + i);
-    a0 = _mm256_add_epi64(a0, _mm256_loadu_si256(v + 0));
-    a1 = _mm256_add_epi64(a1, _mm256_loadu_si256(v + 1));
-    a2 = _mm256_add_epi64(a2, _mm256_loadu_si256(v + 2));
-    a3 = _mm256_add_epi64(a3, _mm256_loadu_si256(v + 3));
-  }
-  const __m256i s = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
-  return (uint64_t)_mm256_extract_epi64(s, 0) ^ (uint64_t)_mm256_extract_epi64(s, 3);
-}
-
-// The plain read with what the decode kernels add around their loads, to tell which of them costs
-// stream speed: Pf = one T1 prefetch per line 8 KiB ahead (as x8::prefetch_ahead_part), Work =
-// vpdpbusd on registers per 128 bytes (16: about the Q4_K kernel's compute time per byte in L2).
+// A plain AVX2 read (Pf = 0, Work = 0), and the same with what the decode kernels add around
+// their loads, to tell which of them costs stream speed: Pf = 1, one T1 prefetch per line 8 KiB
+// ahead (as x8::prefetch_ahead_part); Pf = 2, the first two lines of each 4 KiB page 8 KiB ahead
+// (as the bandwidth probe, core/membw.cpp); Work = multiply-adds on registers per 128 bytes (16
+// vpmaddwd, 8 independent chains: about the Q4_K kernel's compute time per byte in L2).
 template <int Pf, int Work>
-__attribute__((target("avx2,avx512f,avx512vl,avx512vnni"))) uint64_t read_like_kernel(const uint8_t* p, size_t n) {
+__attribute__((target("avx2"))) uint64_t read_like_kernel(const uint8_t* p, size_t n) {
   __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
   __m256i w[8];
   for (auto& v : w) v = _mm256_set1_epi32(1);
@@ -58,8 +46,8 @@ __attribute__((target("avx2,avx512f,avx512vl,avx512vnni"))) uint64_t read_like_k
     if constexpr (Pf == 1) {
       _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192), _MM_HINT_T1);
       _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192 + 64), _MM_HINT_T1);
-    } else if constexpr (Pf == 2) {  // the first two lines of each 4 KiB page, 8 KiB ahead
-      if ((i & 4095) == 0) {
+    } else if constexpr (Pf == 2) {
+      if ((reinterpret_cast<uintptr_t>(p + i) & 4095) == 0) {
         _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192), _MM_HINT_T1);
         _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192 + 64), _MM_HINT_T1);
       }
@@ -70,12 +58,13 @@ __attribute__((target("avx2,avx512f,avx512vl,avx512vnni"))) uint64_t read_like_k
     a1 = _mm256_add_epi64(a1, l1);
     a2 = _mm256_add_epi64(a2, l2);
     a3 = _mm256_add_epi64(a3, l3);
-    for (int k = 0; k < Work; k++) w[k % 8] = _mm256_dpbusd_epi32(w[k % 8], l0, l1);  // 8 independent chains
+    for (int k = 0; k < Work; k++) w[k % 8] = _mm256_add_epi32(w[k % 8], _mm256_madd_epi16(l0, l1));
   }
   for (int k = 0; k < 8; k++) a0 = _mm256_xor_si256(a0, w[k]);
   const __m256i s = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
   return (uint64_t)_mm256_extract_epi64(s, 0) ^ (uint64_t)_mm256_extract_epi64(s, 3);
 }
+constexpr auto read_avx2 = read_like_kernel<0, 0>;
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
@@ -136,22 +125,7 @@ int main(int argc, char** argv) {
     for (const auto& v : calls) uma::kernels::matmul(pool, v, x.data(), 1, y.data(), scratch);
   };
 
-  // The chunks matmul would hand out (kernels::guided_chunk), in 8-row groups.
-  auto guided_read = [&] {
-    std::vector<std::pair<size_t, size_t>> ch;
-    const size_t ng = (size_t)n_out / 8, nt = (size_t)threads;
-    for (size_t g = 0, left = ng; g < ng;) {
-      const size_t e = std::min(ng, g + uma::kernels::guided_chunk(left, ng, nt));
-      ch.push_back({g, e});
-      left -= e - g;
-      g = e;
-    }
-    std::atomic<size_t> next{0};
-    pool.parallel_for(nt, 1, [&](int tid, size_t, size_t) {
-      for (size_t c; (c = next.fetch_add(1)) < ch.size();)
-        sink[64 * tid] += read_avx2(packed.data() + ch[c].first * group, (ch[c].second - ch[c].first) * group);
-    });
-  };
+  // The chunks matmul would hand out (kernels::guided_chunk), in 8-row groups, read by `rd`.
   auto guided_with = [&](uint64_t (*rd)(const uint8_t*, size_t)) {
     std::vector<std::pair<size_t, size_t>> ch;
     const size_t ng = (size_t)n_out / 8, nt = (size_t)threads;
@@ -167,6 +141,7 @@ int main(int argc, char** argv) {
         sink[64 * tid] += rd(packed.data() + ch[c].first * group, (ch[c].second - ch[c].first) * group);
     });
   };
+  auto guided_read = [&] { guided_with(read_avx2); };
   // One contiguous half per thread, as the probe reads.
   auto halves_read = [&] {
     pool.parallel_for((size_t)threads, 1, [&](int tid, size_t, size_t) {
@@ -204,8 +179,12 @@ int main(int argc, char** argv) {
   };
   std::vector<Arm> arms = {{"kernel", kernel, {}, bytes},
                            {"guided_read", guided_read, {}, bytes},
+                           {"halves_read", halves_read, {}, bytes},
                            {"calls", layered, {}, calls_bytes},
+                           {"calls_nosync", nosync, {}, calls_bytes},
+                           {"calls_static", static_calls, {}, calls_bytes},
                            {"read_pg", [&] { guided_with(read_like_kernel<2, 0>); }, {}, bytes},
+                           {"read_pf", [&] { guided_with(read_like_kernel<1, 0>); }, {}, bytes},
                            {"read_pg_work", [&] { guided_with(read_like_kernel<2, 16>); }, {}, bytes}};
   // What a call costs besides its weight stream: a wake-up and barrier, and a whole matmul of 64
   // rows whose weights stay in cache (quantizing the activations, chunking, the kernels' set-up).
@@ -258,6 +237,7 @@ int main(int argc, char** argv) {
   print_ratio("kernel/read", 0, 1, "");
   print_ratio("calls/kernel", 3, 0, calls_info);
   print_ratio("nosync/calls", 4, 3, "");
+  print_ratio("kernel/read_pg", 0, 6, "");
   volatile uint64_t keep = 0;
   for (auto v : sink) keep = keep ^ v;
   return 0;
