@@ -48,9 +48,9 @@ uint64_t read_scalar(const uint8_t* p, size_t n) {
 // 8 aligned 32-byte loads (256 bytes) per iteration into 4 accumulators. At the start of each
 // 4 KiB page, the first two lines of the page 8 KiB ahead are prefetched: the hardware
 // prefetchers do not follow a stream across a 4 KiB boundary by themselves, and these two hints
-// per page start them early. Without them this loop read 5–10% slower on the 2-core Zen 5 VM
-// (bench_stream: read_pg against guided_read, 2026-12-04), so the roofline fractions measured
-// against it were that much too kind.
+// per page start them early. Without them this loop read less on the 2-core Zen 5 VM (bench_stream,
+// read_pg against guided_read: 5–10% in most runs; uma bench's probe, old and new binaries
+// alternating: +2%, +9%, +22%; 2026-12-04), so roofline fractions against it were too kind.
 __attribute__((target("avx2"))) uint64_t read_avx2(const uint8_t* p, size_t n) {
   __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
   for (size_t i = 0; i < n; i += kChunk) {

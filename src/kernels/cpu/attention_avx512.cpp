@@ -82,7 +82,9 @@ UMA_TARGET_AVX512 inline void scores_tile(const float* q, int64_t q_stride, cons
 }
 
 // exp of 16 floats as ops.cpp's exp8 (2^k · e^r, two-part ln 2, Taylor to r^7), with the 2^k
-// applied by vscalefps. Inputs are clamped to [-87.3, 88.7]: below, the result is ~1e-38 where
+// applied by vscalefps. Here rather than behind ops.h's exp_sub_sum so that each attention kernel
+// carries its own softmax step: the tests run both kernels on an AVX-512 CPU, which would
+// otherwise never reach the AVX2 exp. Inputs are clamped to [-87.3, 88.7]: below, the result is ~1e-38 where
 // exp8 gives 0, which vanishes in the f16 rounding of the probabilities.
 UMA_TARGET_AVX512 inline __m512 exp16(__m512 x) {
   x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.7f));
