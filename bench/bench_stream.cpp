@@ -6,7 +6,8 @@
 // same bytes found part of them still cached (two identical arms differed by 10%). Also the
 // same bytes as the llama3-1b shape's per-layer calls (`calls`), those calls with a fixed share
 // per thread and no barriers (`calls_nosync`) or a barrier per call (`calls_static`), and what a
-// call costs besides its weights.
+// call costs besides its weights. For Q4_0 on AVX-512 VNNI CPUs, `like_q4_0`: the kernel's
+// per-block work over the same bytes as one flat run (what groups and calls cost).
 // Usage: bench_stream [TYPE=Q4_K] [THREADS=2] [ROUNDS=8]
 #include <immintrin.h>
 
@@ -65,6 +66,42 @@ __attribute__((target("avx2"))) uint64_t read_like_kernel(const uint8_t* p, size
   return (uint64_t)_mm256_extract_epi64(s, 0) ^ (uint64_t)_mm256_extract_epi64(s, 3);
 }
 constexpr auto read_avx2 = read_like_kernel<0, 0>;
+
+// The VNNI Q4_0 one-token kernel's inner loop (quant_vnni_gemm.cpp) over the same bytes taken as
+// one flat run of 144-byte blocks: no groups, no stores, activations a fixed 64-block row in L1.
+// Against `kernel`, what matmul's group structure and call path cost apart from the block's work.
+alignas(64) int8_t g_like_act[64 * 34];
+__attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni"))) uint64_t like_q4_0(const uint8_t* p, size_t n) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m4hi = _mm256_set1_epi8((char)0xF0);
+  __m256 acc = _mm256_setzero_ps();
+  for (size_t i = 0, b = 0; i + 144 <= n; i += 144, b = (b + 1) & 63) {
+    const uint8_t* x = p + i;
+    const uintptr_t ahead = reinterpret_cast<uintptr_t>(x) + 8208;  // 57 blocks, as prefetch_ahead_part
+    for (uintptr_t l = (ahead + 63) & ~uintptr_t{63}; l < ahead + 144; l += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(l), _MM_HINT_T1);
+    const int8_t* y = g_like_act + 34 * b + 2;
+    __m256i sl = _mm256_setzero_si256(), sh = sl;
+    for (int k = 0; k < 4; k++) {
+      __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16 + 32 * k));
+      asm("" : "+x"(raw));  // one load per chunk, as x8::load256_reg
+      int32_t yl, yh;
+      std::memcpy(&yl, y + 4 * k, 4);
+      std::memcpy(&yh, y + 16 + 4 * k, 4);
+      sl = _mm256_dpbusd_epi32(sl, _mm256_and_si256(raw, m4), _mm256_set1_epi32(yl));
+      sh = _mm256_dpbusd_epi32(sh, _mm256_and_si256(raw, m4hi), _mm256_set1_epi32(yh));
+    }
+    int32_t ys;
+    std::memcpy(&ys, g_like_act + 4 * b, 4);
+    const __m256i isum = _mm256_sub_epi32(_mm256_add_epi32(sl, _mm256_srai_epi32(sh, 4)), _mm256_set1_epi32(ys));
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
+    acc = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(0.5f + (float)(b & 1))), _mm256_cvtepi32_ps(isum), acc);
+  }
+  float o[8];
+  _mm256_storeu_ps(o, acc);
+  uint64_t r;
+  std::memcpy(&r, o, 8);
+  return r;
+}
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
@@ -186,6 +223,8 @@ int main(int argc, char** argv) {
                            {"read_pg", [&] { guided_with(read_like_kernel<2, 0>); }, {}, bytes},
                            {"read_pf", [&] { guided_with(read_like_kernel<1, 0>); }, {}, bytes},
                            {"read_pg_work", [&] { guided_with(read_like_kernel<2, 16>); }, {}, bytes}};
+  if (t == uma::DType::Q4_0 && __builtin_cpu_supports("avx512vnni"))
+    arms.push_back({"like_q4_0", [&] { guided_with(like_q4_0); }, {}, bytes});
   // What a call costs besides its weight stream: a wake-up and barrier, and a whole matmul of 64
   // rows whose weights stay in cache (quantizing the activations, chunking, the kernels' set-up).
   {
@@ -238,6 +277,7 @@ int main(int argc, char** argv) {
   print_ratio("calls/kernel", 3, 0, calls_info);
   print_ratio("nosync/calls", 4, 3, "");
   print_ratio("kernel/read_pg", 0, 6, "");
+  if (arms.size() > 9) print_ratio("kernel/like", 0, 9, "");
   volatile uint64_t keep = 0;
   for (auto v : sink) keep = keep ^ v;
   return 0;

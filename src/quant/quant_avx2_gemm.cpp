@@ -41,6 +41,7 @@ using x8::kCtlU16Pair;
 using x8::kTokBlock;
 using x8::load128;
 using x8::load256;
+using x8::load256_reg;
 using x8::prefetch_ahead_part;
 using x8::row_bytes;
 
@@ -367,7 +368,7 @@ UMA_TARGET_AVX2 inline void q4_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
       const __m256 dw = _mm256_cvtph_ps(load128(x.d));
       __m256i q[8];
       for (int k = 0; k < 4; ++k) {
-        const __m256i raw = load256(x.qs + 32 * k);
+        const __m256i raw = load256_reg(x.qs + 32 * k);
         q[k] = _mm256_and_si256(raw, m4);
         q[4 + k] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
       }
@@ -420,7 +421,7 @@ UMA_TARGET_AVX2 inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
           prefetch_ahead_part<4>(&x, c);
           __m256i lo16 = _mm256_setzero_si256(), hi16 = _mm256_setzero_si256();
           for (int gg = 0; gg < 8; ++gg) {
-            const __m256i raw = load256(x.qs + 32 * (8 * c + gg));
+            const __m256i raw = load256_reg(x.qs + 32 * (8 * c + gg));
             const int8_t* y = a[0][b].qs + 64 * c + 4 * gg;
             lo16 = _mm256_add_epi16(lo16, _mm256_maddubs_epi16(_mm256_and_si256(raw, m4), bcast4(y)));
             hi16 = _mm256_add_epi16(hi16, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(raw, 4), m4), bcast4(y + 32)));

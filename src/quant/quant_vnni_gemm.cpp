@@ -24,6 +24,7 @@ namespace {
 using x8::bcast4;
 using x8::load128;
 using x8::load256;
+using x8::load256_reg;
 using x8::prefetch_ahead_part;
 
 UMA_TARGET_VNNI inline __m256i dp(__m256i acc, __m256i u8, __m256i s8) { return _mm256_dpbusd_epi32(acc, u8, s8); }
@@ -48,7 +49,7 @@ UMA_TARGET_VNNI inline void q4_0_x8_tile(const GemmArgs& g, int64_t grp, int64_t
       const __m256 dw = _mm256_cvtph_ps(load128(x.d));
       __m256i lo[4], hi[4];
       for (int k = 0; k < 4; ++k) {
-        const __m256i raw = load256(x.qs + 32 * k);
+        const __m256i raw = load256_reg(x.qs + 32 * k);
         lo[k] = _mm256_and_si256(raw, m4);
         hi[k] = T == 1 ? _mm256_and_si256(raw, m4hi) : _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
       }
@@ -137,7 +138,7 @@ UMA_TARGET_VNNI inline void q4_k_x8_tile(const GemmArgs& g, int64_t grp, int64_t
           __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
           const int8_t* y = a[0][b].qs + 64 * c;
           for (int gg = 0; gg < 8; ++gg) {
-            const __m256i raw = load256(x.qs + 32 * (8 * c + gg));
+            const __m256i raw = load256_reg(x.qs + 32 * (8 * c + gg));
             lo = dp(lo, _mm256_and_si256(raw, m4), bcast4(y + 4 * gg));
             hi = dp(hi, _mm256_and_si256(raw, m4hi), bcast4(y + 32 + 4 * gg));
           }

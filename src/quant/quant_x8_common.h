@@ -48,6 +48,16 @@ UMA_TARGET_AVX2 inline __m256i load256(const void* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
 
+// A weight vector loaded once and kept in a register: with plain loads GCC folds the load into
+// each instruction that uses it (`vpand mem, m4` and `vpand mem, m4hi` for one Q4_0 chunk), so
+// each 32 weight bytes took two load-port slots. The weights come from L1 the second time, but
+// the one-token kernels are load-port bound (weights, broadcast activations, scales).
+UMA_TARGET_AVX2 inline __m256i load256_reg(const void* p) {
+  __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  asm("" : "+x"(v));
+  return v;
+}
+
 UMA_TARGET_AVX2 inline __m128i load128(const void* p) {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
 }
