@@ -10,6 +10,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -78,13 +79,31 @@ UMA_TARGET_AVX2 inline __m128i load128(const void* p) {
 // plain read, Q4_0 0.90-0.93 -> 0.97-0.98, Q4_K 0.90-0.95 -> 0.93-1.00, Q6_K 0.79-0.87 -> 0.91
 // (two threads even); one core's share of the bandwidth is what decode needs when the machine's
 // memory is fast. 12-24 KiB were no better, and Q8_0 with two streams lost as it grew.
+// Page hints on top (2026-12-04): the step in which the stream reaches a 4 KiB page start also
+// fetches the first two lines of the page kPrefetchBytes ahead, as the bandwidth probe's read
+// does (core/membw.cpp; the hardware prefetcher does not carry a stream across a page alone).
+// `bench_stream`, two threads, kernel / read_pg, lines only → lines and page hints: Q4_0 0.77 →
+// 0.96, Q4_K 0.71 → 0.95, Q6_K 0.50 / 0.62 → 0.85 / 0.80, Q8_0 0.63 → 0.88 (page hints alone: Q8_0
+// 0.94, Q4_0 0.88, Q4_K 0.88, Q6_K 0.33: its ql and qh planes are two streams a block apart).
+// docs/decisions.md #10, second addendum. UMA_PREFETCH=lines turns the page hints off (A/B runs).
 constexpr size_t kPrefetchBytes = 8192;
+inline const bool kPageHints = [] {
+  const char* e = std::getenv("UMA_PREFETCH");
+  return !(e && std::strcmp(e, "lines") == 0);
+}();
+// always_inline: out of line, GCC 12's mod/ref analysis counts a function of prefetches alone as
+// having no effect and deletes its calls (seen with this body at -O2; -fno-ipa-modref kept it).
 template <int Parts, class B>
-UMA_TARGET_AVX2 inline void prefetch_ahead_part(const B* x, int part) {
+UMA_TARGET_AVX2 inline __attribute__((always_inline)) void prefetch_ahead_part(const B* x, int part) {
   constexpr size_t kAhead = (kPrefetchBytes + sizeof(B) - 1) / sizeof(B);
   // (Integer addresses: the block ahead may lie past the end of the matrix; prefetch never faults.)
-  const uintptr_t base = reinterpret_cast<uintptr_t>(x) + kAhead * sizeof(B);
-  const uintptr_t beg = base + sizeof(B) * part / Parts, end = base + sizeof(B) * (part + 1) / Parts;
+  const uintptr_t s = reinterpret_cast<uintptr_t>(x) + sizeof(B) * part / Parts;
+  const uintptr_t e = reinterpret_cast<uintptr_t>(x) + sizeof(B) * (part + 1) / Parts;
+  if (const uintptr_t pg = (s + 4095) & ~uintptr_t{4095}; kPageHints && pg < e) {
+    _mm_prefetch(reinterpret_cast<const char*>(pg + kPrefetchBytes), _MM_HINT_T1);
+    _mm_prefetch(reinterpret_cast<const char*>(pg + kPrefetchBytes + 64), _MM_HINT_T1);
+  }
+  const uintptr_t beg = s + kAhead * sizeof(B), end = e + kAhead * sizeof(B);
   for (uintptr_t l = (beg + 63) & ~uintptr_t{63}; l < end; l += 64) _mm_prefetch(reinterpret_cast<const char*>(l), _MM_HINT_T1);
 }
 
