@@ -10,10 +10,10 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "core/prefetch.h"
 #include "quant/blocks.h"
 #include "quant/quant_gemm.h"
 #include "quant/repack.h"
@@ -85,12 +85,8 @@ UMA_TARGET_AVX2 inline __m128i load128(const void* p) {
 // `bench_stream`, two threads, kernel / read_pg, lines only → lines and page hints: Q4_0 0.77 →
 // 0.96, Q4_K 0.71 → 0.95, Q6_K 0.50 / 0.62 → 0.85 / 0.80, Q8_0 0.63 → 0.88 (page hints alone: Q8_0
 // 0.94, Q4_0 0.88, Q4_K 0.88, Q6_K 0.33: its ql and qh planes are two streams a block apart).
-// docs/decisions.md #10, second addendum. UMA_PREFETCH=lines turns the page hints off (A/B runs).
+// docs/decisions.md #10, second addendum. UMA_PREFETCH=lines turns the page hints off (core/prefetch.h).
 constexpr size_t kPrefetchBytes = 8192;
-inline const bool kPageHints = [] {
-  const char* e = std::getenv("UMA_PREFETCH");
-  return !(e && std::strcmp(e, "lines") == 0);
-}();
 // always_inline: out of line, GCC 12's mod/ref analysis counts a function of prefetches alone as
 // having no effect and deletes its calls (seen with this body at -O2; -fno-ipa-modref kept it).
 template <int Parts, class B>
@@ -99,7 +95,7 @@ UMA_TARGET_AVX2 inline __attribute__((always_inline)) void prefetch_ahead_part(c
   // (Integer addresses: the block ahead may lie past the end of the matrix; prefetch never faults.)
   const uintptr_t s = reinterpret_cast<uintptr_t>(x) + sizeof(B) * part / Parts;
   const uintptr_t e = reinterpret_cast<uintptr_t>(x) + sizeof(B) * (part + 1) / Parts;
-  if (const uintptr_t pg = (s + 4095) & ~uintptr_t{4095}; kPageHints && pg < e) {
+  if (const uintptr_t pg = (s + 4095) & ~uintptr_t{4095}; kPrefetchPageHints && pg < e) {
     _mm_prefetch(reinterpret_cast<const char*>(pg + kPrefetchBytes), _MM_HINT_T1);
     _mm_prefetch(reinterpret_cast<const char*>(pg + kPrefetchBytes + 64), _MM_HINT_T1);
   }

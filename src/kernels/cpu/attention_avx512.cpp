@@ -199,6 +199,7 @@ UMA_TARGET_AVX512 void attend_slice(const float* q, int64_t q_stride, int group,
   for (int64_t b = 0; b < nblk; b++) {
     const uint8_t* kb = block_k(kv, b);
     const uint8_t* pf = order.at(b + kAheadBlocks, kb);
+    order.page_hint(b, kb);
     const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
     for (int64_t i = 0; i < n; i += 16 * P)
       scores_heads<P>(q, q_stride, group, kb + 2 * i, kv.k_dim_stride, hd, scale, pf + (size_t)(i * hd) * 2,
@@ -215,6 +216,7 @@ UMA_TARGET_AVX512 void attend_slice(const float* q, int64_t q_stride, int group,
   for (int64_t b = 0; b < nblk; b++) {
     const uint8_t* vb = block_v(kv, b);
     const uint8_t* pf = order.at(nblk + b + kAheadBlocks, vb);
+    order.page_hint(nblk + b, vb);
     const int64_t j0 = b * bs, n = std::min(bs, n_kv - j0);
     const size_t rs = kv.v_pos_stride;
     for (int h = 0; h < group; h++) scale_round16(sc + h * ss + j0, n, inv[h]);
