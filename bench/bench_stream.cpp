@@ -24,17 +24,19 @@
 
 #include "core/huge_buffer.h"
 #include "core/membw.h"
+#include "core/prefetch.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/matmul.h"
 #include "quant/quant.h"
+#include "quant/quant_x8_common.h"
 #include "quant/repack.h"
 
 namespace {
 
 // A plain AVX2 read (Pf = 0, Work = 0), and the same with what the decode kernels add around
 // their loads, to tell which of them costs stream speed: Pf = 1, one T1 prefetch per line 8 KiB
-// ahead (as x8::prefetch_ahead_part); Pf = 2, the first two lines of each 4 KiB page 8 KiB ahead
-// (as the bandwidth probe, core/membw.cpp); Work = multiply-adds on registers per 128 bytes (16
+// ahead (x8::prefetch_ahead_part without its page hints); Pf = 2, the page hints alone
+// (core/prefetch.h, as the bandwidth probe); Work = multiply-adds on registers per 128 bytes (16
 // vpmaddwd, 8 independent chains: about the Q4_K kernel's compute time per byte in L2).
 template <int Pf, int Work>
 __attribute__((target("avx2"))) uint64_t read_like_kernel(const uint8_t* p, size_t n) {
@@ -48,10 +50,7 @@ __attribute__((target("avx2"))) uint64_t read_like_kernel(const uint8_t* p, size
       _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192), _MM_HINT_T1);
       _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192 + 64), _MM_HINT_T1);
     } else if constexpr (Pf == 2) {
-      if ((reinterpret_cast<uintptr_t>(p + i) & 4095) == 0) {
-        _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192), _MM_HINT_T1);
-        _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192 + 64), _MM_HINT_T1);
-      }
+      if ((reinterpret_cast<uintptr_t>(p + i) & 4095) == 0) uma::prefetch_page_head(p + i);
     }
     const __m256i l0 = _mm256_loadu_si256(v + 0), l1 = _mm256_loadu_si256(v + 1);
     const __m256i l2 = _mm256_loadu_si256(v + 2), l3 = _mm256_loadu_si256(v + 3);
@@ -67,8 +66,9 @@ __attribute__((target("avx2"))) uint64_t read_like_kernel(const uint8_t* p, size
 }
 constexpr auto read_avx2 = read_like_kernel<0, 0>;
 
-// The VNNI Q4_0 one-token kernel's inner loop (quant_vnni_gemm.cpp) over the same bytes taken as
-// one flat run of 144-byte blocks: no groups, no stores, activations a fixed 64-block row in L1.
+// The VNNI Q4_0 one-token kernel's step (quant_vnni_gemm.cpp, with its prefetch and loads from
+// quant_x8_common.h) over the same bytes taken as one flat run of 144-byte blocks: no groups, no
+// stores, activations a fixed 64-block row in L1.
 // Against `kernel`, what matmul's group structure and call path cost apart from the block's work.
 alignas(64) int8_t g_like_act[64 * 34];
 __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni"))) uint64_t like_q4_0(const uint8_t* p, size_t n) {
@@ -76,14 +76,11 @@ __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni"))) uint64_t li
   __m256 acc = _mm256_setzero_ps();
   for (size_t i = 0, b = 0; i + 144 <= n; i += 144, b = (b + 1) & 63) {
     const uint8_t* x = p + i;
-    const uintptr_t ahead = reinterpret_cast<uintptr_t>(x) + 8208;  // 57 blocks, as prefetch_ahead_part
-    for (uintptr_t l = (ahead + 63) & ~uintptr_t{63}; l < ahead + 144; l += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(l), _MM_HINT_T1);
+    uma::quant::x8::prefetch_ahead_part<1>(reinterpret_cast<const uma::quant::BlockQ4_0x8*>(x), 0);
     const int8_t* y = g_like_act + 34 * b + 2;
     __m256i sl = _mm256_setzero_si256(), sh = sl;
     for (int k = 0; k < 4; k++) {
-      __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16 + 32 * k));
-      asm("" : "+x"(raw));  // one load per chunk, as x8::load256_reg
+      const __m256i raw = uma::quant::x8::load256_reg(x + 16 + 32 * k);
       int32_t yl, yh;
       std::memcpy(&yl, y + 4 * k, 4);
       std::memcpy(&yh, y + 16 + 4 * k, 4);

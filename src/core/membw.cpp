@@ -2,6 +2,7 @@
 // the thread that later reads them, read with wide loads into independent accumulators so the
 // loop is limited by DRAM and not by a dependency chain or the load ports.
 #include "core/membw.h"
+#include "core/prefetch.h"
 
 #include <sys/mman.h>
 
@@ -54,10 +55,7 @@ uint64_t read_scalar(const uint8_t* p, size_t n) {
 __attribute__((target("avx2"))) uint64_t read_avx2(const uint8_t* p, size_t n) {
   __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
   for (size_t i = 0; i < n; i += kChunk) {
-    if ((reinterpret_cast<uintptr_t>(p + i) & 4095) == 0) {  // (prefetches never fault past the end)
-      _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192 + 64), _MM_HINT_T1);
-    }
+    if ((reinterpret_cast<uintptr_t>(p + i) & 4095) == 0) prefetch_page_head(p + i);  // (never faults past the end)
     const auto* v = reinterpret_cast<const __m256i*>(p + i);
     a0 = _mm256_add_epi64(a0, _mm256_load_si256(v + 0));
     a1 = _mm256_add_epi64(a1, _mm256_load_si256(v + 1));

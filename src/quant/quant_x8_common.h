@@ -80,25 +80,23 @@ UMA_TARGET_AVX2 inline __m128i load128(const void* p) {
 // (two threads even); one core's share of the bandwidth is what decode needs when the machine's
 // memory is fast. 12-24 KiB were no better, and Q8_0 with two streams lost as it grew.
 // Page hints on top (2026-12-04): the step in which the stream reaches a 4 KiB page start also
-// fetches the first two lines of the page kPrefetchBytes ahead, as the bandwidth probe's read
-// does (core/membw.cpp; the hardware prefetcher does not carry a stream across a page alone).
+// fetches the first two lines of the page 8 KiB ahead (core/prefetch.h), as the bandwidth probe's
+// read does.
 // `bench_stream`, two threads, kernel / read_pg, lines only → lines and page hints: Q4_0 0.77 →
 // 0.96, Q4_K 0.71 → 0.95, Q6_K 0.50 / 0.62 → 0.85 / 0.80, Q8_0 0.63 → 0.88 (page hints alone: Q8_0
 // 0.94, Q4_0 0.88, Q4_K 0.88, Q6_K 0.33: its ql and qh planes are two streams a block apart).
-// docs/decisions.md #10, second addendum. UMA_PREFETCH=lines turns the page hints off (core/prefetch.h).
+// docs/decisions.md #10, second addendum. UMA_PREFETCH=lines turns the page hints off.
 constexpr size_t kPrefetchBytes = 8192;
-// always_inline: out of line, GCC 12's mod/ref analysis counts a function of prefetches alone as
-// having no effect and deletes its calls (seen with this body at -O2; -fno-ipa-modref kept it).
+static_assert(kPrefetchBytes == kPageHintAhead, "page hints and line prefetches run the same distance ahead");
+// always_inline for the reason prefetch_page_head is (GCC 12 deleted the out-of-line calls).
 template <int Parts, class B>
 UMA_TARGET_AVX2 inline __attribute__((always_inline)) void prefetch_ahead_part(const B* x, int part) {
   constexpr size_t kAhead = (kPrefetchBytes + sizeof(B) - 1) / sizeof(B);
   // (Integer addresses: the block ahead may lie past the end of the matrix; prefetch never faults.)
   const uintptr_t s = reinterpret_cast<uintptr_t>(x) + sizeof(B) * part / Parts;
   const uintptr_t e = reinterpret_cast<uintptr_t>(x) + sizeof(B) * (part + 1) / Parts;
-  if (const uintptr_t pg = (s + 4095) & ~uintptr_t{4095}; kPrefetchPageHints && pg < e) {
-    _mm_prefetch(reinterpret_cast<const char*>(pg + kPrefetchBytes), _MM_HINT_T1);
-    _mm_prefetch(reinterpret_cast<const char*>(pg + kPrefetchBytes + 64), _MM_HINT_T1);
-  }
+  if (const uintptr_t pg = (s + 4095) & ~uintptr_t{4095}; kPrefetchPageHints && pg < e)
+    prefetch_page_head(reinterpret_cast<const void*>(pg));
   const uintptr_t beg = s + kAhead * sizeof(B), end = e + kAhead * sizeof(B);
   for (uintptr_t l = (beg + 63) & ~uintptr_t{63}; l < end; l += 64) _mm_prefetch(reinterpret_cast<const char*>(l), _MM_HINT_T1);
 }

@@ -5,6 +5,7 @@
 // 8 accumulators (per dim: 2 conversions, 4 broadcasts, 8 FMAs for 32 positions, where AVX2
 // needs 4, 8, 16), and the V pass 4 heads x 64 dims in 16.
 #include "kernels/cpu/attention_impl.h"
+#include "kernels/cpu/exp_poly.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 
@@ -81,25 +82,21 @@ UMA_TARGET_AVX512 inline void scores_tile(const float* q, int64_t q_stride, cons
   }
 }
 
-// exp of 16 floats as ops.cpp's exp8 (2^k · e^r, two-part ln 2, Taylor to r^7), with the 2^k
-// applied by vscalefps. Here rather than behind ops.h's exp_sub_sum so that each attention kernel
+// exp of 16 floats as ops.cpp's exp8 (the constants of exp_poly.h), with the 2^k applied by
+// vscalefps. Here rather than behind ops.h's exp_sub_sum so that each attention kernel
 // carries its own softmax step: the tests run both kernels on an AVX-512 CPU, which would
-// otherwise never reach the AVX2 exp. Inputs are clamped to [-87.3, 88.7]: below, the result is ~1e-38 where
-// exp8 gives 0, which vanishes in the f16 rounding of the probabilities.
+// otherwise never reach the AVX2 exp. Below exp_poly::kMin the result is ~1e-38 where exp8 gives
+// 0, which vanishes in the f16 rounding of the probabilities.
 UMA_TARGET_AVX512 inline __m512 exp16(__m512 x) {
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.7f));
-  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+  namespace ep = exp_poly;
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(ep::kMin)), _mm512_set1_ps(ep::kMax));
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(ep::kLog2e)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 5040);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(ep::kLn2Hi), x);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(ep::kLn2Lo), r);
+  __m512 p = _mm512_set1_ps(ep::kTaylorTop);
+#pragma GCC unroll 8
+  for (const float c : ep::kTaylor) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
   return _mm512_scalef_ps(p, k);
 }
 

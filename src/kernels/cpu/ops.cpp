@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "kernels/cpu/exp_poly.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define UMA_OPS_X86 1
@@ -16,25 +18,20 @@ namespace {
 #define UMA_TARGET_AVX2 __attribute__((target("avx2,fma")))
 const bool kAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 
-// exp of 8 floats: 2^k * e^r with k = round(x / ln 2), r = x - k ln 2 (two-part ln 2, |r| <= 0.35)
-// and e^r by its Taylor polynomial to r^7 (truncation below 6e-9 relative, so results are within
-// a few float ulps of std::exp). Below -87.3 (where e^x is under FLT_MIN) the result is 0.
+// exp of 8 floats (exp_poly.h: 2^k · e^r, Taylor to r^7, within a few float ulps of std::exp).
+// Below exp_poly::kMin (where e^x is under FLT_MIN) the result is 0.
 UMA_TARGET_AVX2 inline __m256 exp8(__m256 x) {
-  const __m256 lo = _mm256_set1_ps(-87.3f);
+  namespace ep = exp_poly;
+  const __m256 lo = _mm256_set1_ps(ep::kMin);
   const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.7f));
-  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(ep::kMax));
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(ep::kLog2e)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 5040);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(ep::kLn2Hi), x);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(ep::kLn2Lo), r);
+  __m256 p = _mm256_set1_ps(ep::kTaylorTop);
+#pragma GCC unroll 8
+  for (const float c : ep::kTaylor) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
   const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
   return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
