@@ -73,7 +73,7 @@ Result<MachineTable> parse_machine_table(std::string_view text) {
   if (pol.contains("local")) {
     t.local_headroom_fraction = num_or(pol["local"], "headroom_fraction", 0.05);
     t.local_headroom_min_bytes = (uint64_t)(num_or(pol["local"], "headroom_min_gib", 0.5) * kGiB);
-    t.local_default_efficiency = num_or(pol["local"], "default_efficiency", 0.6);
+    t.local_default_efficiency = num_or(pol["local"], "default_efficiency", 0.75);
   }
   for (const auto& n : j.value("notes", Json::array()))
     if (n.is_string()) t.notes.push_back(n.get<std::string>());
@@ -283,8 +283,8 @@ void fill_local(MachineTable& t, const MemInfo& mi, double measured_bandwidth_bp
                                             : "membw probe failed: tok/s unknown";
       m.efficiency = t.local_default_efficiency;
       m.efficiency_source = fmt("default %.2f", t.local_default_efficiency) +
-                            ": no uma bench result given (--bench FILE.json); llama.cpp's CPU "
-                            "fraction on this machine (issue 3)";
+                            ": no uma bench result given (--bench FILE.json); uma's decode on the "
+                            "2-core development VM (machines.json policies.local)";
     }
   }
 }

@@ -46,7 +46,7 @@ struct MachineTable {
   uint64_t nvidia_reserve_bytes = 0;
   double local_headroom_fraction = 0.05;
   uint64_t local_headroom_min_bytes = 0;
-  double local_default_efficiency = 0.6;
+  double local_default_efficiency = 0.75;
 
   const Machine* find(std::string_view name) const;
   std::string names() const;
