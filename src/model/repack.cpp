@@ -1,10 +1,14 @@
 // repack_weights (model.h): Q4_0 / Q4_K / Q6_K / Q8_0 matrices into 8-row tiles at load,
 // releasing the file pages as it goes.
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "core/huge_buffer.h"
 #include "core/mapped_file.h"
+#include "core/thread_pool.h"
 #include "model/model.h"
 #include "quant/repack.h"
 
@@ -25,24 +29,21 @@ size_t slot_bytes(const kernels::MatView& v) {
   return (quant::interleaved_group_bytes(v.type, v.n_in) * (size_t)(v.n_out / rows) + 63) / 64 * 64;
 }
 
-void repack_one(kernels::MatView* v, uint8_t* dst) {
-  const int rows = rows_for(*v);
-  if (rows == 0) return;
-  const size_t group = quant::interleaved_group_bytes(v->type, v->n_in);
-  // Release the source a few MiB at a time, so the copy and the file's pages of one matrix are
-  // never resident together (peak RSS stays at the repacked size; a 128K-vocab output is 280 MB).
-  const size_t src_bytes = v->row_bytes * (size_t)v->n_out;
-  size_t released = 0;
-  for (int64_t r = 0; r < v->n_out; r += rows) {
-    quant::repack_rows_x8(v->type, v->row(r), v->row_bytes, v->n_in, dst + (size_t)(r / rows) * group);
-    const size_t done = v->row_bytes * (size_t)(r + rows);
-    if (done - released >= (size_t{4} << 20) || done == src_bytes) {
-      release_mapped_pages(v->data + released, done - released);
-      released = done;
-    }
-  }
-  v->data = dst;
-  v->interleave = rows;
+// A piece of the work: one matrix's rows [r0, r1), about kPieceBytes of its source. Each piece
+// releases its source pages when done, so the copy and the file's pages of a matrix are never
+// resident together: peak RSS stays near the repacked size (a 128K-vocab output is 280 MB), plus
+// one piece per thread.
+struct Piece {
+  size_t view;
+  int64_t r0, r1;
+};
+constexpr size_t kPieceBytes = size_t{4} << 20;
+
+void repack_piece(const kernels::MatView& v, int rows, const Piece& pc, uint8_t* dst) {
+  const size_t group = quant::interleaved_group_bytes(v.type, v.n_in);
+  for (int64_t r = pc.r0; r < pc.r1; r += rows)
+    quant::repack_rows_x8(v.type, v.row(r), v.row_bytes, v.n_in, dst + (size_t)(r / rows) * group);
+  release_mapped_pages(v.row(pc.r0), v.row_bytes * (size_t)(pc.r1 - pc.r0));
 }
 
 }  // namespace
@@ -60,11 +61,34 @@ Status repack_weights(ModelWeights* w, HugeBuffer* store) {
   for (const kernels::MatView* v : views) total += slot_bytes(*v);
   if (total == 0) return Status::ok();
   if (!store->allocate(total)) return error("out of memory repacking weights (" + std::to_string(total) + " bytes)");
+  // The pieces go to the threads in file order from a counter: repacking runs at memory speed,
+  // one core's share of it (and of the page faults zeroing the arena) took most of an 8B
+  // model's load, and in order the source is still released matrix by matrix.
+  std::vector<uint8_t*> slots;
+  std::vector<Piece> pieces;
   size_t off = 0;
-  for (kernels::MatView* v : views) {
-    const size_t n = slot_bytes(*v);
-    repack_one(v, store->data() + off);
-    off += n;
+  for (size_t i = 0; i < views.size(); i++) {
+    const kernels::MatView& v = *views[i];
+    slots.push_back(store->data() + off);
+    off += slot_bytes(v);
+    const int rows = rows_for(v);
+    if (rows == 0) continue;
+    const int64_t step = std::max<int64_t>(rows, (int64_t)(kPieceBytes / v.row_bytes) / rows * rows);
+    for (int64_t r = 0; r < v.n_out; r += step) pieces.push_back({i, r, std::min(v.n_out, r + step)});
+  }
+  ThreadPool pool(std::min<int>(ThreadPool::physical_cores(), (int)std::max<size_t>(1, pieces.size())));
+  std::atomic<size_t> next{0};
+  pool.parallel_for((size_t)pool.n_threads(), 1, [&](int, size_t, size_t) {
+    for (size_t p; (p = next.fetch_add(1, std::memory_order_relaxed)) < pieces.size();) {
+      const Piece& pc = pieces[p];
+      repack_piece(*views[pc.view], rows_for(*views[pc.view]), pc, slots[pc.view]);
+    }
+  });
+  for (size_t i = 0; i < views.size(); i++) {
+    const int rows = rows_for(*views[i]);
+    if (rows == 0) continue;
+    views[i]->data = slots[i];
+    views[i]->interleave = rows;
   }
   return Status::ok();
 }
