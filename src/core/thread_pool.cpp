@@ -1,6 +1,7 @@
 // ThreadPool implementation: generation counter + spin-then-sleep wake-up and completion wait.
 #include "core/thread_pool.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <string>
@@ -110,6 +111,18 @@ int ThreadPool::physical_cores() {
   int n = static_cast<int>(cores.size());
   if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
   return n > 0 ? n : 1;
+}
+
+void ThreadPool::parallel_units(size_t n_units, const std::function<void(int, size_t)>& fn, int max_threads) {
+  const int nt = max_threads > 0 ? std::min(max_threads, n_threads_) : n_threads_;
+  if (nt == 1 || n_units <= 1) {
+    for (size_t u = 0; u < n_units; u++) fn(0, u);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  parallel_for((size_t)nt, 1, [&](int ith, size_t, size_t) {
+    for (size_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < n_units;) fn(ith, u);
+  });
 }
 
 }  // namespace uma

@@ -27,6 +27,12 @@ class ThreadPool {
   void parallel_for(size_t n, size_t grain,
                     const std::function<void(int, size_t, size_t)>& fn);
 
+  // fn(thread_index, unit) for every unit of [0, n_units), the threads taking units in order
+  // from a shared counter (dynamic balance: on a shared machine one core is often slower for a
+  // while, and a static split waits for it). At most max_threads threads (0: all); with one
+  // thread or unit everything runs inline.
+  void parallel_units(size_t n_units, const std::function<void(int, size_t)>& fn, int max_threads = 0);
+
   // Physical cores of this machine (SMT siblings counted once); at least 1.
   static int physical_cores();
 

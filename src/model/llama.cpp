@@ -5,7 +5,6 @@
 //   logits = Wout · norm(x)
 // Qwen2 adds q/k/v biases, Qwen3 RMS-normalises each q/k head before RoPE; both rotate NeoX pairs.
 // Refs: Touvron et al. 2023 (LLaMA), Ainslie et al. 2023 (GQA), Qwen2/Qwen3 technical reports.
-#include <atomic>
 #include <cmath>
 #include <algorithm>
 #include <cstring>
@@ -117,30 +116,27 @@ void Context::attention(int64_t il, const BatchToken* batch, const int64_t* pos,
     part_out_.resize(n_units * (size_t)(group * hd));
     part_lse_.resize(n_units * (size_t)group);
   }
-  std::atomic<size_t> next{0};
-  pool_.parallel_for(small ? 1 : (size_t)nt, 1, [&](int ith, size_t, size_t) {
+  pool_.parallel_units(n_units, [&](int ith, size_t u) {
     float* sc = scores_.data() + (size_t)ith * (size_t)attn_scratch_per_thread(hp, n_ctx);
     float* qv = sc + group * n_ctx;  // q of each head in the group (rounded) [group][hd]
-    for (size_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < n_units;) {
-      const Unit& un = units_[u];
-      const int64_t t = (int64_t)un.item / hp.n_head_kv, g = (int64_t)un.item % hp.n_head_kv, h0 = g * group;
-      const int32_t seq = batch[t].seq;
-      const int64_t n_kv = std::min(pos[t] + 1 - un.b0 * bs, un.nblk * bs);
-      for (int64_t h = 0; h < group; h++) {
-        const float* qh = q_.data() + t * q_dim + (h0 + h) * hd;
-        std::memcpy(qv + h * hd, qh, sizeof(float) * (size_t)hd);
-        if (f16) kernels::round_f16(qv + h * hd, hd);  // F16C: the scalar round trip cost ~0.1 ms a token
-      }
-      const kernels::KvView kv{kv_.k_head(il, g), kv_.v_head(il, g), kv_.table(seq) + un.b0, bs,
-                               kv_.block_bytes(),  kv_.k_pos_stride(), kv_.k_dim_stride(), kv_.v_pos_stride()};
-      if (un.whole) {
-        attend(qv, hd, (int)group, hd, scale, kv, n_kv, sc, n_ctx, att_.data() + t * q_dim + h0 * hd, hd, nullptr);
-      } else {
-        attend(qv, hd, (int)group, hd, scale, kv, n_kv, sc, n_ctx, part_out_.data() + u * (size_t)(group * hd), hd,
-               part_lse_.data() + u * (size_t)group);
-      }
+    const Unit& un = units_[u];
+    const int64_t t = (int64_t)un.item / hp.n_head_kv, g = (int64_t)un.item % hp.n_head_kv, h0 = g * group;
+    const int32_t seq = batch[t].seq;
+    const int64_t n_kv = std::min(pos[t] + 1 - un.b0 * bs, un.nblk * bs);
+    for (int64_t h = 0; h < group; h++) {
+      const float* qh = q_.data() + t * q_dim + (h0 + h) * hd;
+      std::memcpy(qv + h * hd, qh, sizeof(float) * (size_t)hd);
+      if (f16) kernels::round_f16(qv + h * hd, hd);  // F16C: the scalar round trip cost ~0.1 ms a token
     }
-  });
+    const kernels::KvView kv{kv_.k_head(il, g), kv_.v_head(il, g), kv_.table(seq) + un.b0, bs,
+                             kv_.block_bytes(),  kv_.k_pos_stride(), kv_.k_dim_stride(), kv_.v_pos_stride()};
+    if (un.whole) {
+      attend(qv, hd, (int)group, hd, scale, kv, n_kv, sc, n_ctx, att_.data() + t * q_dim + h0 * hd, hd, nullptr);
+    } else {
+      attend(qv, hd, (int)group, hd, scale, kv, n_kv, sc, n_ctx, part_out_.data() + u * (size_t)(group * hd), hd,
+             part_lse_.data() + u * (size_t)group);
+    }
+  }, small ? 1 : 0);
   // Each split item's parts are consecutive units.
   for (size_t u = 0; u < n_units;) {
     size_t e = u + 1;

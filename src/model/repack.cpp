@@ -1,7 +1,6 @@
 // repack_weights (model.h): Q4_0 / Q4_K / Q6_K / Q8_0 matrices into 8-row tiles at load,
 // releasing the file pages as it goes.
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -61,7 +60,7 @@ Status repack_weights(ModelWeights* w, HugeBuffer* store) {
   for (const kernels::MatView* v : views) total += slot_bytes(*v);
   if (total == 0) return Status::ok();
   if (!store->allocate(total)) return error("out of memory repacking weights (" + std::to_string(total) + " bytes)");
-  // The pieces go to the threads in file order from a counter: repacking runs at memory speed,
+  // The pieces go to the threads in file order (parallel_units): repacking runs at memory speed,
   // one core's share of it (and of the page faults zeroing the arena) took most of an 8B
   // model's load, and in order the source is still released matrix by matrix.
   std::vector<uint8_t*> slots;
@@ -77,12 +76,9 @@ Status repack_weights(ModelWeights* w, HugeBuffer* store) {
     for (int64_t r = 0; r < v.n_out; r += step) pieces.push_back({i, r, std::min(v.n_out, r + step)});
   }
   ThreadPool pool(std::min<int>(ThreadPool::physical_cores(), (int)std::max<size_t>(1, pieces.size())));
-  std::atomic<size_t> next{0};
-  pool.parallel_for((size_t)pool.n_threads(), 1, [&](int, size_t, size_t) {
-    for (size_t p; (p = next.fetch_add(1, std::memory_order_relaxed)) < pieces.size();) {
-      const Piece& pc = pieces[p];
-      repack_piece(*views[pc.view], rows_for(*views[pc.view]), pc, slots[pc.view]);
-    }
+  pool.parallel_units(pieces.size(), [&](int, size_t p) {
+    const Piece& pc = pieces[p];
+    repack_piece(*views[pc.view], rows_for(*views[pc.view]), pc, slots[pc.view]);
   });
   for (size_t i = 0; i < views.size(); i++) {
     const int rows = rows_for(*views[i]);

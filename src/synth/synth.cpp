@@ -228,22 +228,20 @@ Result<SynthSummary> synth_model(const SynthOptions& o) {
       const int64_t rows_per_chunk = std::max<int64_t>(1, kChunkElems / row);
       const int64_t n_chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
       const uint64_t tensor_seed = mix64(mix64(o.seed) ^ name_hash(t.name));
-      std::atomic<int64_t> next{0};
       // Chunks are handed out dynamically (a shared machine makes static splits uneven); each
       // chunk's stream is derived from (seed, tensor name, chunk index) alone.
-      pool.parallel_for((size_t)pool.n_threads(), 1, [&](int tid, size_t, size_t) {
+      pool.parallel_units((size_t)n_chunks, [&](int tid, size_t cu) {
+        const int64_t c = (int64_t)cu;
         std::vector<float>& buf = scratch[tid];
         buf.resize((size_t)(rows_per_chunk * row));
-        for (int64_t c; (c = next.fetch_add(1)) < n_chunks;) {
-          const int64_t r0 = c * rows_per_chunk, r1 = std::min(rows, r0 + rows_per_chunk);
-          Rng rng{mix64(tensor_seed + (uint64_t)c)};
-          const int64_t n = (r1 - r0) * row;
-          for (int64_t i = 0; i < n; i++) buf[i] = rng.normalish() * o.weight_std;
-          for (int64_t r = r0; r < r1; r++)
-            quant::quantize_row(ty, buf.data() + (r - r0) * row, dst + (uint64_t)r * row_bytes, row);
-          done += (uint64_t)n;
-          if (tid == 0 && o.progress) o.progress(done.load(), total);
-        }
+        const int64_t r0 = c * rows_per_chunk, r1 = std::min(rows, r0 + rows_per_chunk);
+        Rng rng{mix64(tensor_seed + (uint64_t)c)};
+        const int64_t n = (r1 - r0) * row;
+        for (int64_t i = 0; i < n; i++) buf[i] = rng.normalish() * o.weight_std;
+        for (int64_t r = r0; r < r1; r++)
+          quant::quantize_row(ty, buf.data() + (r - r0) * row, dst + (uint64_t)r * row_bytes, row);
+        done += (uint64_t)n;
+        if (tid == 0 && o.progress) o.progress(done.load(), total);
       });
       if (o.progress) o.progress(done.load(), total);
       return Status::ok();

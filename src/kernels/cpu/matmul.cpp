@@ -6,7 +6,6 @@
 #include "kernels/cpu/matmul.h"
 
 #include <algorithm>
-#include <atomic>
 
 #include "core/check.h"
 #include "quant/quant.h"
@@ -129,10 +128,7 @@ void matmul_multi(ThreadPool& pool, std::span<const MatmulJob> jobs, const float
     for (const Chunk& c : chunks) run(c);
     return;
   }
-  std::atomic<size_t> next{0};
-  pool.parallel_for((size_t)pool.n_threads(), 1, [&](int, size_t, size_t) {
-    for (size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks.size();) run(chunks[c]);
-  });
+  pool.parallel_units(chunks.size(), [&](int, size_t c) { run(chunks[c]); });
 }
 
 void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n_tok, float* y,

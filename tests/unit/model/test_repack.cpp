@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dtype.h"
 #include "core/huge_buffer.h"
 #include "core/mapped_file.h"
 #include "model/model.h"
@@ -22,7 +23,7 @@ namespace {
 struct Mat {
   DType type;
   int64_t n_in, n_out;
-  size_t row_bytes;
+  size_t row_bytes = *dtype_row_bytes(type, (uint64_t)n_in);
 };
 
 TEST(RepackWeights, ParallelPiecesEqualSequentialRepack) {
@@ -30,9 +31,8 @@ TEST(RepackWeights, ParallelPiecesEqualSequentialRepack) {
   // output: Q6_K 2048 x 8008 (13.5 MB, cut into pieces); one layer of Q4_0, Q4_K, Q8_0 and an
   // odd row count (12, not a multiple of 8: stays as stored).
   const std::vector<Mat> mats = {
-      {DType::Q6_K, 2048, 8008, 2048 / 256 * 210}, {DType::Q4_0, 512, 1024, 512 / 32 * 18},
-      {DType::Q4_K, 1024, 256, 1024 / 256 * 144},  {DType::Q8_0, 256, 520, 256 / 32 * 34},
-      {DType::Q4_0, 256, 12, 256 / 32 * 18},
+      {DType::Q6_K, 2048, 8008}, {DType::Q4_0, 512, 1024}, {DType::Q4_K, 1024, 256},
+      {DType::Q8_0, 256, 520},   {DType::Q4_0, 256, 12},
   };
   std::vector<size_t> offs;
   size_t total = 0;
